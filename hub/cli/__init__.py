@@ -1,14 +1,21 @@
 """The ``telehub`` command line (typer + rich).
 
-Each command family lives in its own module exposing a ``typer.Typer``; this
-module only assembles them.
+Each command family lives in its own module; this module only assembles them.
 """
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True)
+from hub.cli import server
+
+app = typer.Typer(
+    name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
+)
+app.command()(server.serve)
+app.command()(server.migrate)
+app.command()(server.config)
+app.command()(server.version)
 
 
 def main() -> None:

@@ -192,7 +192,14 @@ class MissingQuery:
 
 
 QueryValue = (
-    TokenQuery | StringQuery | DateQuery | NumberQuery | QuantityQuery | ReferenceQuery | UriQuery | MissingQuery
+    TokenQuery
+    | StringQuery
+    | DateQuery
+    | NumberQuery
+    | QuantityQuery
+    | ReferenceQuery
+    | UriQuery
+    | MissingQuery
 )
 
 

@@ -32,7 +32,7 @@ class ValidationLevel(enum.Enum):
 
 
 class SecurityMode(enum.Enum):
-    """``dev``: local signing key and test tokens; ``production``: pinned trust only; ``open``: no auth (loud)."""
+    """``dev``: local key and test tokens; ``production``: pinned trust only; ``open``: no auth (loud)."""
 
     DEV = "dev"
     PRODUCTION = "production"
@@ -79,6 +79,13 @@ class SecuritySettings(BaseModel):
     saml_trusted_certs: list[Path] = Field(default_factory=list)
     saml_audience: str | None = None
     saml_min_auth_level: int = 3
+    # per door ("fhir", "xds", "mhd", "admin") minimum sosi:AuthenticationLevel, overriding the one above
+    saml_door_min_auth_levels: dict[str, int] = Field(default_factory=dict)
+    # accept rsa-sha1 / sha1 ID-card signatures from legacy STSs (off: SHA-2 only)
+    saml_allow_sha1: bool = False
+    # assertion ids remembered against replay (in-memory, per process)
+    replay_cache_size: int = 100_000
+    jwks_cache_seconds: int = 300
     clock_skew_seconds: int = 60
     # dev mode signing material (generated under data_dir when absent)
     dev_key_file: Path | None = None

@@ -1,1 +1,62 @@
-"""placeholder."""
+"""FHIR R4 REST semantics: interactions, Bundles, structural checks, capabilities."""
+
+from hub.fhir.capabilities import SOFTWARE_VERSION, capability_statement
+from hub.fhir.context import Handling, RequestContext, ReturnPreference
+from hub.fhir.indexing import ResourceIndexer
+from hub.fhir.interactions.batch import process_bundle
+from hub.fhir.interactions.create import create
+from hub.fhir.interactions.delete import delete
+from hub.fhir.interactions.history import history
+from hub.fhir.interactions.patch import patch
+from hub.fhir.interactions.read import read, vread
+from hub.fhir.interactions.search import search
+from hub.fhir.interactions.update import update
+from hub.fhir.json_body import parse_json, parse_resource
+from hub.fhir.outcomes import BundleOutcome, WriteOutcome
+from hub.fhir.pipeline import (
+    AccessDecision,
+    AccessPolicy,
+    Action,
+    AllowAllPolicy,
+    AuditEntry,
+    AuditTrail,
+    NullAuditTrail,
+    NullWriteValidator,
+    WriteValidator,
+)
+from hub.fhir.service import FhirService, WriteHook
+from hub.storage import StoredResource
+
+__all__ = [
+    "SOFTWARE_VERSION",
+    "AccessDecision",
+    "AccessPolicy",
+    "Action",
+    "AllowAllPolicy",
+    "AuditEntry",
+    "AuditTrail",
+    "BundleOutcome",
+    "FhirService",
+    "Handling",
+    "NullAuditTrail",
+    "NullWriteValidator",
+    "RequestContext",
+    "ResourceIndexer",
+    "ReturnPreference",
+    "StoredResource",
+    "WriteHook",
+    "WriteOutcome",
+    "WriteValidator",
+    "capability_statement",
+    "create",
+    "delete",
+    "history",
+    "parse_json",
+    "parse_resource",
+    "patch",
+    "process_bundle",
+    "read",
+    "search",
+    "update",
+    "vread",
+]

@@ -1,0 +1,185 @@
+"""The FHIR R4 REST door at ``/fhir`` (https://hl7.org/fhir/R4/http.html): routing only; semantics live in
+``hub.fhir.interactions``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.errors import fhir_error_response, fhir_unexpected_response
+from hub.api.fhir_http import (
+    FORM_TYPE,
+    JSON_TYPES,
+    PATCH_TYPES,
+    read_body,
+    request_context,
+    require_media_type,
+)
+from hub.api.fhir_render import json_response, preferred_body, resource_response, write_response
+from hub.api.services import ApiServices
+from hub.core.errors import HubError
+from hub.fhir import (
+    RequestContext,
+    capability_statement,
+    create,
+    delete,
+    history,
+    parse_json,
+    parse_resource,
+    patch,
+    process_bundle,
+    read,
+    search,
+    update,
+    vread,
+)
+
+Handler = Callable[[Request, ApiServices, RequestContext], Awaitable[Response]]
+
+
+def _services(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.services
+    return services
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: authenticate, build the context, map every error exactly once."""
+
+    async def run(request: Request) -> Response:
+        services = _services(request)
+        try:
+            principal = services.authenticator.authenticate_headers(dict(request.headers))
+            ctx = request_context(request, services.settings.base_url, principal)
+            return await handler(request, services, ctx)
+        except HubError as error:
+            return fhir_error_response(error)
+        except Exception as exc:
+            return fhir_unexpected_response(exc)
+
+    return run
+
+
+async def _resource_body(request: Request, services: ApiServices) -> dict[str, Any]:
+    require_media_type(request, JSON_TYPES, "a FHIR resource")
+    s = services.settings
+    body = await read_body(request, s.max_body_bytes)
+    return parse_resource(body, max_depth=s.max_json_depth, max_array_length=s.max_array_length)
+
+
+def _query(request: Request) -> list[tuple[str, str]]:
+    return parse_qsl(request.url.query, keep_blank_values=True)
+
+
+async def _metadata(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    return json_response(capability_statement(services.fhir, ctx))
+
+
+async def _read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    p = request.path_params
+    stored = await read(services.fhir, ctx, p["type"], p["id"])
+    return resource_response(stored, ctx.base_url)
+
+
+async def _vread(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    p = request.path_params
+    stored = await vread(services.fhir, ctx, p["type"], p["id"], p["vid"])
+    return resource_response(stored, ctx.base_url)
+
+
+async def _create(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    resource = await _resource_body(request, services)
+    outcome = await create(
+        services.fhir,
+        ctx,
+        request.path_params["type"],
+        resource,
+        if_none_exist=request.headers.get("if-none-exist"),
+    )
+    return write_response(outcome, ctx.base_url, ctx.return_preference)
+
+
+async def _update(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    resource = await _resource_body(request, services)
+    p = request.path_params
+    outcome = await update(
+        services.fhir, ctx, p["type"], p["id"], resource, if_match=request.headers.get("if-match")
+    )
+    return write_response(outcome, ctx.base_url, ctx.return_preference)
+
+
+async def _patch(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    require_media_type(request, PATCH_TYPES, "PATCH")
+    s = services.settings
+    document = parse_json(
+        await read_body(request, s.max_body_bytes),
+        max_depth=s.max_json_depth,
+        max_array_length=s.max_array_length,
+    )
+    p = request.path_params
+    outcome = await patch(
+        services.fhir, ctx, p["type"], p["id"], document, if_match=request.headers.get("if-match")
+    )
+    return write_response(outcome, ctx.base_url, ctx.return_preference)
+
+
+async def _delete(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    p = request.path_params
+    version = await delete(services.fhir, ctx, p["type"], p["id"])
+    headers = {"ETag": f'W/"{version}"'} if version is not None else {}
+    return Response(b"", status_code=204, headers=headers)
+
+
+async def _search_get(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    outcome = await search(services.fhir, ctx, request.path_params["type"], _query(request))
+    return json_response(outcome.body)
+
+
+async def _search_post(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    require_media_type(request, frozenset({FORM_TYPE}), "_search")
+    body = await read_body(request, services.settings.max_body_bytes)
+    try:
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError as exc:
+        from hub.core.errors import InvalidInputError
+
+        raise InvalidInputError("the _search form body is not valid UTF-8") from exc
+    outcome = await search(services.fhir, ctx, request.path_params["type"], [*_query(request), *form])
+    return json_response(outcome.body)
+
+
+async def _history(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    p = request.path_params
+    outcome = await history(services.fhir, ctx, p.get("type"), p.get("id"), _query(request))
+    return json_response(outcome.body)
+
+
+async def _bundle(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    resource = await _resource_body(request, services)
+    outcome = await process_bundle(services.fhir, ctx, resource)
+    if ctx.return_preference.value == "minimal":
+        return preferred_body(None, (), ctx.return_preference, 200, {})
+    return json_response(outcome.body)
+
+
+def fhir_routes() -> list[Route]:
+    e = endpoint
+    return [
+        Route("/fhir/metadata", e(_metadata), methods=["GET"]),
+        Route("/fhir", e(_bundle), methods=["POST"]),
+        Route("/fhir/_history", e(_history), methods=["GET"]),
+        Route("/fhir/{type}/_search", e(_search_post), methods=["POST"]),
+        Route("/fhir/{type}/_history", e(_history), methods=["GET"]),
+        Route("/fhir/{type}/{id}/_history/{vid}", e(_vread), methods=["GET"]),
+        Route("/fhir/{type}/{id}/_history", e(_history), methods=["GET"]),
+        Route("/fhir/{type}/{id}", e(_read), methods=["GET"]),
+        Route("/fhir/{type}/{id}", e(_update), methods=["PUT"]),
+        Route("/fhir/{type}/{id}", e(_patch), methods=["PATCH"]),
+        Route("/fhir/{type}/{id}", e(_delete), methods=["DELETE"]),
+        Route("/fhir/{type}", e(_search_get), methods=["GET"]),
+        Route("/fhir/{type}", e(_create), methods=["POST"]),
+    ]

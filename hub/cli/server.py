@@ -1,0 +1,88 @@
+"""``telehub serve | migrate | config | version``: running and operating the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+from rich.console import Console
+
+from hub.core.errors import HubError
+from hub.core.settings import Settings
+from hub.fhir import SOFTWARE_VERSION
+from hub.storage import Database, head_revision, upgrade
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError, TOML errors: report, exit 2
+        err.print(f"[red]invalid configuration:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Interface to listen on (default from settings: 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="TCP port (default from settings: 8080)."),
+    workers: int | None = typer.Option(None, help="Worker processes; PostgreSQL deployments use several."),
+) -> None:
+    """Run the hub (HTTP: /fhir, /xds, /health)."""
+    import uvicorn
+
+    settings = _settings()
+    n = workers or settings.workers
+    if n > 1 and settings.database_url.startswith("sqlite"):
+        err.print(
+            "[red]SQLite has a single writer: run one worker, or use PostgreSQL for --workers > 1[/red]"
+        )
+        raise typer.Exit(2)
+    if settings.database_url.startswith("sqlite"):
+        # embedded default: create ./var and migrate before the workers start
+        try:
+            asyncio.run(_migrate(settings))
+        except HubError as exc:
+            err.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(1) from exc
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=n,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        h11_max_incomplete_event_size=settings.security.max_header_bytes,
+    )
+
+
+async def _migrate(settings: Settings) -> str | None:
+    db = Database(settings.database_url)
+    try:
+        return (await upgrade(db)).current
+    finally:
+        await db.close()
+
+
+def migrate() -> None:
+    """Create or upgrade the database schema at TELEHUB_DATABASE_URL."""
+    settings = _settings()
+    try:
+        current = asyncio.run(_migrate(settings))
+    except HubError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"schema at revision [bold]{current}[/bold] (newest: {head_revision()})")
+
+
+def config() -> None:
+    """Print the effective settings (secrets masked) as JSON."""
+    console.print_json(json.dumps(_settings().masked()))
+
+
+def version() -> None:
+    """Print the telehub version."""
+    console.print(f"telehub {SOFTWARE_VERSION}")

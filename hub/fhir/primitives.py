@@ -1,0 +1,105 @@
+"""FHIR R4 primitive data types: JSON representation and lexical rules
+(https://hl7.org/fhir/R4/datatypes.html#primitive)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+_DATE = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+_TZ = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_FULL_DATE = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "id": re.compile(r"[A-Za-z0-9\-\.]{1,64}"),
+    "code": re.compile(r"[^\s]+( [^\s]+)*"),
+    "date": re.compile(_DATE),
+    "dateTime": re.compile(_DATE.removesuffix("?)?") + f"?(T{_TIME}{_TZ})?)?"),
+    "instant": re.compile(f"{_FULL_DATE}T{_TIME}{_TZ}"),
+    "time": re.compile(_TIME),
+    "oid": re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+"),
+    "uuid": re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "uri": re.compile(r"\S*"),
+    "url": re.compile(r"\S*"),
+    "canonical": re.compile(r"\S*"),
+    "base64Binary": re.compile(r"(\s*([0-9a-zA-Z+/=]){4}\s*)+"),
+    "string": re.compile(r"[\s\S]+"),
+    "markdown": re.compile(r"[\s\S]+"),
+}
+
+STRING_TYPES = frozenset(
+    {
+        "string",
+        "code",
+        "id",
+        "uri",
+        "url",
+        "canonical",
+        "oid",
+        "uuid",
+        "markdown",
+        "base64Binary",
+        "date",
+        "dateTime",
+        "instant",
+        "time",
+        "xhtml",
+        "System.String",
+    }
+)
+PRIMITIVE_TYPES = STRING_TYPES | {"boolean", "integer", "decimal", "positiveInt", "unsignedInt"}
+
+
+def _calendar_ok(value: str) -> bool:
+    """Regexes accept 2021-02-30; the calendar does not."""
+    if len(value) >= 10:
+        try:
+            dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return False
+    return True
+
+
+def _int_check(low: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a JSON integer"
+        if not low <= value <= 2_147_483_647:
+            return f"must be between {low} and 2147483647"
+        return None
+
+    return check
+
+
+_NON_STRING: dict[str, Callable[[Any], str | None]] = {
+    "boolean": lambda v: None if isinstance(v, bool) else "must be a JSON boolean (true or false)",
+    "integer": _int_check(-2_147_483_648),
+    "positiveInt": _int_check(1),
+    "unsignedInt": _int_check(0),
+    "decimal": lambda v: (
+        None if isinstance(v, int | float) and not isinstance(v, bool) else "must be a JSON number"
+    ),
+}
+
+
+def check_primitive(type_name: str, value: Any) -> str | None:
+    """``None`` when ``value`` is a valid JSON rendering of ``type_name``, else the reason."""
+    if type_name in _NON_STRING:
+        return _NON_STRING[type_name](value)
+    if not isinstance(value, str):
+        return "must be a JSON string"
+    if type_name == "xhtml":
+        return None if value.lstrip().startswith("<div") else "narrative must be an XHTML <div> element"
+    if value != value.strip() and type_name not in ("string", "markdown", "System.String"):
+        return "must not have leading or trailing whitespace"
+    pattern = PATTERNS.get(type_name)
+    if pattern is not None and not pattern.fullmatch(value):
+        return f"is not a valid {type_name}"
+    if type_name in ("date", "dateTime", "instant") and not _calendar_ok(value):
+        return f"is not a valid {type_name} (no such calendar date)"
+    if type_name == "System.String" and value == "":
+        return "must not be empty"
+    return None

@@ -1,0 +1,214 @@
+"""SQL for FHIR resources and their versions (https://hl7.org/fhir/R4/http.html).
+
+The ``resource`` row is the head of a logical resource; every version,
+including delete markers, is a ``resource_version`` row holding the JSON bytes
+exactly as served.  Index rows (``search_index_store``) always describe the
+current version and vanish on delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.core.errors import ConflictError
+from hub.core.search import IndexEntry
+from hub.storage.records import CurrentState, StoredResource
+from hub.storage.schema import resource, resource_version
+from hub.storage.search_index_store import delete_index_txn, insert_index_txn
+from hub.storage.search_sql import ConsentBlock, consent_clause
+
+_R = resource.c
+_V = resource_version.c
+
+COLUMNS = (
+    _R.rid,
+    _R.res_type,
+    _R.res_id,
+    _V.version,
+    _V.last_updated,
+    _V.deleted,
+    _V.data,
+    _V.method,
+    _R.patient_key,
+)
+_CURRENT = select(*COLUMNS).select_from(
+    resource.join(resource_version, and_(_V.rid == _R.rid, _V.version == _R.version))
+)
+
+
+def visible(consent: ConsentBlock | None, patient_key: str | None) -> list[ColumnElement[bool]]:
+    """Consent and compartment restrictions of the requester (a blocked resource reads as unknown)."""
+    where: list[ColumnElement[bool]] = []
+    if consent is not None:
+        where.append(consent_clause(consent))
+    if patient_key is not None:
+        where.append(_R.patient_key == patient_key)
+    return where
+
+
+def row_to_stored(row: Sequence[object]) -> StoredResource:
+    rid, rtype, rid_s, version, last_updated, deleted, data, method, patient_key = row
+    return StoredResource(
+        rid=int(rid),  # type: ignore[call-overload]
+        res_type=str(rtype),
+        res_id=str(rid_s),
+        version=int(version),  # type: ignore[call-overload]
+        last_updated=int(last_updated),  # type: ignore[call-overload]
+        deleted=bool(deleted),
+        data=bytes(data) if data is not None else None,  # type: ignore[call-overload]
+        method=str(method),
+        patient_key=str(patient_key) if patient_key is not None else None,
+    )
+
+
+async def read_current_txn(
+    conn: AsyncConnection,
+    res_type: str,
+    res_id: str,
+    consent: ConsentBlock | None = None,
+    patient_key: str | None = None,
+) -> StoredResource | None:
+    stmt = _CURRENT.where(_R.res_type == res_type, _R.res_id == res_id, *visible(consent, patient_key))
+    result = await conn.execute(stmt)
+    row = result.first()
+    return row_to_stored(row) if row is not None else None
+
+
+async def read_current_many_txn(conn: AsyncConnection, rids: Sequence[int]) -> list[StoredResource]:
+    """Current versions of ``rids`` in the order given (missing/deleted ones left out)."""
+    if not rids:
+        return []
+    result = await conn.execute(_CURRENT.where(_R.rid.in_(list(rids)), _R.deleted.is_(False)))
+    by_rid = {s.rid: s for s in (row_to_stored(r) for r in result)}
+    return [by_rid[r] for r in rids if r in by_rid]
+
+
+async def read_version_txn(
+    conn: AsyncConnection,
+    res_type: str,
+    res_id: str,
+    version: int,
+    consent: ConsentBlock | None = None,
+    patient_key: str | None = None,
+) -> StoredResource | None:
+    stmt = (
+        select(*COLUMNS)
+        .select_from(resource.join(resource_version, _V.rid == _R.rid))
+        .where(
+            _R.res_type == res_type,
+            _R.res_id == res_id,
+            _V.version == version,
+            *visible(consent, patient_key),
+        )
+    )
+    row = (await conn.execute(stmt)).first()
+    return row_to_stored(row) if row is not None else None
+
+
+async def lock_current_txn(conn: AsyncConnection, res_type: str, res_id: str) -> CurrentState | None:
+    """The head row, locked against concurrent writers until the transaction ends (no-op lock on SQLite,
+    whose single writer lane already serialises writes)."""
+    stmt = (
+        select(_R.rid, _R.version, _R.deleted, _R.last_updated, _R.patient_key)
+        .where(_R.res_type == res_type, _R.res_id == res_id)
+        .with_for_update()
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return CurrentState(
+        rid=int(row.rid),
+        version=int(row.version),
+        deleted=bool(row.deleted),
+        last_updated=int(row.last_updated),
+        patient_key=row.patient_key,
+    )
+
+
+async def insert_new_txn(
+    conn: AsyncConnection,
+    *,
+    res_type: str,
+    res_id: str,
+    last_updated: int,
+    patient_key: str | None,
+    data: bytes,
+    method: str,
+    index: Sequence[IndexEntry],
+) -> int:
+    """Create a logical resource at version 1; a duplicate id is a ConflictError."""
+    try:
+        result = await conn.execute(
+            insert(resource)
+            .values(
+                res_type=res_type,
+                res_id=res_id,
+                version=1,
+                deleted=False,
+                last_updated=last_updated,
+                patient_key=patient_key,
+            )
+            .returning(_R.rid)
+        )
+    except IntegrityError as exc:
+        raise ConflictError(f"{res_type}/{res_id} already exists") from exc
+    rid = int(result.scalar_one())
+    await conn.execute(
+        insert(resource_version).values(
+            rid=rid,
+            version=1,
+            res_type=res_type,
+            last_updated=last_updated,
+            method=method,
+            deleted=False,
+            patient_key=patient_key,
+            data=data,
+        )
+    )
+    await insert_index_txn(conn, rid, patient_key, index)
+    return rid
+
+
+async def write_version_txn(
+    conn: AsyncConnection,
+    *,
+    rid: int,
+    res_type: str,
+    version: int,
+    last_updated: int,
+    patient_key: str | None,
+    data: bytes | None,
+    method: str,
+    index: Sequence[IndexEntry],
+) -> None:
+    """Append ``version`` (an update, or a delete marker when ``data`` is None) and re-index."""
+    deleted = data is None
+    await conn.execute(
+        update(resource)
+        .where(_R.rid == rid)
+        .values(
+            version=version,
+            deleted=deleted,
+            last_updated=last_updated,
+            patient_key=patient_key,
+        )
+    )
+    await conn.execute(
+        insert(resource_version).values(
+            rid=rid,
+            version=version,
+            res_type=res_type,
+            last_updated=last_updated,
+            method=method,
+            deleted=deleted,
+            patient_key=patient_key,
+            data=data,
+        )
+    )
+    await delete_index_txn(conn, rid)
+    if not deleted:
+        await insert_index_txn(conn, rid, patient_key, index)

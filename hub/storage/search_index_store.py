@@ -1,0 +1,108 @@
+"""SQL that writes the typed search-index tables (one table per parameter type, rows keyed by
+``param_hash``; see hub/core/search.py and STORAGE.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.core.search import (
+    DateIndex,
+    IndexEntry,
+    NumberIndex,
+    QuantityIndex,
+    ReferenceIndex,
+    StringIndex,
+    TokenIndex,
+    UriIndex,
+)
+from hub.storage.schema import (
+    INDEX_TABLES,
+    idx_date,
+    idx_number,
+    idx_quantity,
+    idx_reference,
+    idx_string,
+    idx_token,
+    idx_uri,
+)
+
+_MAX = 512  # = hub.fhir.search.normalization.MAX_INDEXED_LENGTH; query values are cut the same way
+
+
+def _clip(value: str | None, limit: int = _MAX) -> str | None:
+    return value[:limit] if value is not None else None
+
+
+def _row(entry: IndexEntry) -> tuple[Table, dict[str, Any]]:
+    v = entry.value
+    base: dict[str, Any] = {"param_hash": entry.param_hash}
+    match v:
+        case TokenIndex():
+            return idx_token, base | {"system": _clip(v.system), "code": _clip(v.code), "text": _clip(v.text)}
+        case StringIndex():
+            return idx_string, base | {"norm": _clip(v.normalized), "exact": _clip(v.exact)}
+        case DateIndex():
+            return idx_date, base | {"start_us": v.start, "end_us": v.end}
+        case NumberIndex():
+            return idx_number, base | {"value": float(v.value), "low": float(v.low), "high": float(v.high)}
+        case QuantityIndex():
+            return idx_quantity, base | {
+                "system": _clip(v.system),
+                "code": _clip(v.code),
+                "unit": _clip(v.unit),
+                "value": float(v.value),
+                "low": float(v.low),
+                "high": float(v.high),
+            }
+        case ReferenceIndex():
+            return idx_reference, base | {
+                "target_type": _clip(v.target_type, 64),
+                "target_id": _clip(v.target_id, 64),
+                "url": _clip(v.url),
+                "ident_system": _clip(v.identifier_system),
+                "ident_value": _clip(v.identifier_value),
+            }
+        case UriIndex():
+            return idx_uri, base | {"uri": _clip(v.uri)}
+    raise TypeError(f"unknown index value {v!r}")
+
+
+def group_index_rows(
+    rows: Sequence[tuple[int, str | None, Sequence[IndexEntry]]],
+) -> dict[Table, list[dict[str, Any]]]:
+    """Rows for several resources, grouped per table for one executemany each."""
+    grouped: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    for rid, patient_key, entries in rows:
+        seen: set[tuple[Table, tuple[tuple[str, Any], ...]]] = set()
+        for entry in entries:
+            table, values = _row(entry)
+            key = (table, tuple(sorted(values.items())))
+            if key in seen:  # the same value reached by two paths indexes once
+                continue
+            seen.add(key)
+            values["rid"] = rid
+            values["patient_key"] = patient_key
+            grouped[table].append(values)
+    return grouped
+
+
+async def insert_index_txn(
+    conn: AsyncConnection, rid: int, patient_key: str | None, entries: Sequence[IndexEntry]
+) -> None:
+    await insert_index_rows_txn(conn, group_index_rows([(rid, patient_key, entries)]))
+
+
+async def insert_index_rows_txn(conn: AsyncConnection, grouped: dict[Table, list[dict[str, Any]]]) -> None:
+    for table, values in grouped.items():
+        if values:
+            await conn.execute(insert(table), values)
+
+
+async def delete_index_txn(conn: AsyncConnection, rid: int) -> None:
+    for table in INDEX_TABLES:
+        await conn.execute(delete(table).where(table.c.rid == rid))

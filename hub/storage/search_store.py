@@ -1,0 +1,116 @@
+"""SQL that runs searches: one keyset page, an exact total, and one level of _include/_revinclude."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, not_, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.core.search import Criterion, SortKey
+from hub.storage.records import StoredResource
+from hub.storage.resource_store import read_current_many_txn
+from hub.storage.schema import idx_reference, resource
+from hub.storage.search_sql import ConsentBlock, base_query, consent_clause, count_query, page_query
+
+R = resource.c
+X = idx_reference.c
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    res_type: str | None
+    criteria: tuple[Criterion, ...]
+    sort: tuple[SortKey, ...]
+    patient_key: str | None = None
+    consent: ConsentBlock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    resources: list[StoredResource]
+    first_key: tuple[object, ...] | None  # sort values + rid of the first row
+    last_key: tuple[object, ...] | None
+    more_after: bool  # rows exist after the last row
+    more_before: bool  # rows exist before the first row (known when paging backwards)
+
+
+async def search_page_txn(
+    conn: AsyncConnection,
+    spec: SearchSpec,
+    *,
+    after: Sequence[object] | None,
+    backwards: bool,
+    limit: int,
+) -> Page:
+    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key, consent=spec.consent)
+    stmt = page_query(where, spec.sort, after=after, backwards=backwards, limit=limit + 1)
+    rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    keys = [(*r[1:], r[0]) for r in rows]
+    stored = await read_current_many_txn(conn, [int(r[0]) for r in rows])
+    return Page(
+        resources=stored,
+        first_key=keys[0] if keys else None,
+        last_key=keys[-1] if keys else None,
+        more_after=(not backwards and more) or (backwards and after is not None),
+        more_before=(backwards and more) or (not backwards and after is not None),
+    )
+
+
+async def count_txn(conn: AsyncConnection, spec: SearchSpec) -> int:
+    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key, consent=spec.consent)
+    return int((await conn.execute(count_query(where))).scalar_one())
+
+
+async def include_txn(
+    conn: AsyncConnection,
+    rids: Sequence[int],
+    param_hash: int,
+    target_type: str | None,
+    consent: ConsentBlock | None,
+    limit: int,
+) -> list[StoredResource]:
+    """Resources referenced through ``param_hash`` by the resources ``rids`` (``_include``)."""
+    if not rids:
+        return []
+    refs = select(X.target_type, X.target_id).where(X.rid.in_(list(rids)), X.param_hash == param_hash)
+    if target_type:
+        refs = refs.where(X.target_type == target_type)
+    where = base_query(None, (), consent=consent)
+    stmt = select(R.rid).where(*where, tuple_(R.res_type, R.res_id).in_(refs)).order_by(R.rid).limit(limit)
+    found = [int(r) for r in (await conn.execute(stmt)).scalars()]
+    return await read_current_many_txn(conn, found)
+
+
+async def revinclude_txn(
+    conn: AsyncConnection,
+    targets: Sequence[tuple[str, str]],
+    source_type: str,
+    param_hash: int,
+    consent: ConsentBlock | None,
+    limit: int,
+) -> list[StoredResource]:
+    """Resources of ``source_type`` whose ``param_hash`` reference points at ``targets`` (``_revinclude``)."""
+    if not targets:
+        return []
+    where = base_query(source_type, (), consent=consent)
+    pairs = [and_(X.target_type == t, X.target_id == i) for t, i in targets]
+
+    referencing = select(X.rid).where(X.param_hash == param_hash, or_(*pairs))
+    stmt = select(R.rid).where(*where, R.rid.in_(referencing)).order_by(R.rid).limit(limit)
+    found = [int(r) for r in (await conn.execute(stmt)).scalars()]
+    return await read_current_many_txn(conn, found)
+
+
+async def withheld_exists_txn(conn: AsyncConnection, spec: SearchSpec) -> bool:
+    """True when consent removed at least one match (the caller warns, never saying what was withheld)."""
+    if spec.consent is None:
+        return False
+    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key)
+    stmt = select(R.rid).where(*where, not_(consent_clause(spec.consent))).limit(1)
+    return (await conn.execute(stmt)).first() is not None
