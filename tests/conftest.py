@@ -25,6 +25,9 @@ def testdata_path(*parts: str) -> Path:
     return path
 
 
+testdata_path.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, when imported by tests
+
+
 # ---------------------------------------------------------------------------- database engines
 # Every database test runs on SQLite, and also on PostgreSQL when TELEHUB_TEST_POSTGRES_URL points at a server
 # (`.ci/run` starts a throwaway PostgreSQL 15 cluster and sets it).  Each test gets an empty database.

@@ -14,8 +14,8 @@ class ResourceIndexer:
 
     def __init__(self, registry: SearchParameterRegistry, *, local_base: str | None = None) -> None:
         self.registry = registry
-        self._local_base = local_base
+        self.local_base = local_base  # absolute references under it are local Type/id (index and queries)
         self._extractor = IndexExtractor(registry, local_base=local_base)
 
     def index(self, resource: Mapping[str, Any]) -> tuple[tuple[IndexEntry, ...], str | None]:
-        return self._extractor.extract(resource), patient_compartment_key(resource, self._local_base)
+        return self._extractor.extract(resource), patient_compartment_key(resource, self.local_base)

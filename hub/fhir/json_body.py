@@ -36,7 +36,7 @@ def parse_json(body: bytes, *, max_depth: int, max_array_length: int) -> Any:
 
 
 def check_shape(value: Any, *, max_depth: int, max_array_length: int) -> None:
-    """Bound nesting depth and array length iteratively (no recursion: hostile input cannot blow the stack)."""
+    """Bound nesting depth and array length iteratively (no recursion: hostile input cannot blow a stack)."""
     stack: list[tuple[Any, int, str]] = [(value, 1, "$")]
     while stack:
         node, depth, path = stack.pop()

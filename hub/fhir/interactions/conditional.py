@@ -25,7 +25,10 @@ async def find_matches_txn(
 ) -> list[StoredResource]:
     query = criteria.split("?", 1)[1] if "?" in criteria else criteria
     request = parse_search_request(
-        svc.indexer.registry, resource_type, parse_qsl(query, keep_blank_values=True)
+        svc.indexer.registry,
+        resource_type,
+        parse_qsl(query, keep_blank_values=True),
+        local_base=svc.indexer.local_base,
     )
     if request.unknown or not request.criteria:
         raise InvalidInputError(

@@ -123,7 +123,10 @@ async def search(
     decision = svc.policy.check(ctx, Action.SEARCH, resource_type)
     own = {n: v for n, v in params if n in _RESERVED}
     request = parse_search_request(
-        svc.indexer.registry, resource_type, [(n, v) for n, v in params if n not in _RESERVED]
+        svc.indexer.registry,
+        resource_type,
+        [(n, v) for n, v in params if n not in _RESERVED],
+        local_base=svc.indexer.local_base,
     )
     warnings: list[Issue] = []
     if request.unknown:

@@ -10,6 +10,7 @@ conditional create forces it to happen inside (its match decides the ids).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -62,10 +63,19 @@ def _prepare(svc: FhirService, entry: BundleEntry) -> PreparedWrite:
 
 
 def _at(entry: BundleEntry, error: HubError) -> HubError:
-    """Re-raise ``error`` naming the entry (the category, and so the HTTP status, is kept)."""
-    error.message = f"{entry.where}: {error.message}"
-    error.args = (error.message,)
-    return error
+    """The same error (category, and so status, kept) with its issues located inside the Bundle."""
+    prefix = f"{entry.where}.resource"
+    issues = [
+        replace(
+            i,
+            diagnostics=f"{entry.where}: {i.diagnostics}",
+            expression=tuple(f"{prefix}.{e}" if not e.startswith("Bundle.") else e for e in i.expression),
+        )
+        for i in error.issues
+    ]
+    located = type(error)(f"{entry.where}: {error.message}", issues=issues)
+    located.__cause__ = error
+    return located
 
 
 async def transaction(
