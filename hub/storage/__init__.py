@@ -5,6 +5,8 @@ from hub.storage.history_store import history_count_txn, history_cursor, history
 from hub.storage.migrator import SchemaState, ensure_ready, head_revision, upgrade
 from hub.storage.records import CurrentState, StoredResource
 from hub.storage.resource_store import (
+    NewResource,
+    insert_new_many_txn,
     insert_new_txn,
     lock_current_txn,
     read_current_many_txn,
@@ -27,6 +29,7 @@ __all__ = [
     "ConsentBlock",
     "CurrentState",
     "Database",
+    "NewResource",
     "Page",
     "SchemaState",
     "SearchSpec",
@@ -39,6 +42,7 @@ __all__ = [
     "history_cursor",
     "history_txn",
     "include_txn",
+    "insert_new_many_txn",
     "insert_new_txn",
     "lock_current_txn",
     "read_current_many_txn",

@@ -10,7 +10,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.core.errors import StorageError
 from hub.storage.database import Database
@@ -43,23 +45,47 @@ class SchemaState:
 
 async def upgrade(db: Database) -> SchemaState:
     """Bring the schema to the newest revision (what ``telehub migrate`` does)."""
+    _refuse_newer(await state(db))
 
     def _run(conn: Connection) -> None:
         cfg = _config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
-    async with db.engine.write_lane(), db.sa_engine.begin() as conn:
-        await conn.run_sync(_run)
+    try:
+        async with db.engine.write_lane(), db.sa_engine.begin() as conn:
+            await conn.run_sync(_run)
+    except (SQLAlchemyError, CommandError) as exc:
+        raise StorageError(
+            f"migrating the database schema failed: {str(getattr(exc, 'orig', exc)).splitlines()[0]} "
+            "(a database with telehub tables but no revision record needs an operator's attention)"
+        ) from exc
     return await state(db)
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def _refuse_newer(current: SchemaState) -> None:
+    if current.current is not None and current.current not in _known_revisions():
+        raise StorageError(
+            f"the database schema revision {current.current!r} is newer than this telehub "
+            f"(which knows up to {current.head!r}): upgrade telehub, do not downgrade the schema"
+        )
 
 
 async def state(db: Database) -> SchemaState:
     def _current(conn: Connection) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
-    async with db.sa_engine.connect() as conn:
-        current = await conn.run_sync(_current)
+    try:
+        async with db.sa_engine.connect() as conn:
+            current = await conn.run_sync(_current)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StorageError(
+            f"cannot read the schema revision: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
+        ) from exc
     return SchemaState(current=current, head=head_revision())
 
 
@@ -73,12 +99,7 @@ async def ensure_ready(db: Database) -> SchemaState:
             "the database has no telehub schema: run `telehub migrate` against "
             "TELEHUB_DATABASE_URL before `telehub serve`"
         )
-    known = {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
-    if current.current not in known:
-        raise StorageError(
-            f"the database schema revision {current.current!r} is newer than this telehub "
-            f"(which knows up to {current.head!r}): upgrade telehub, do not downgrade the schema"
-        )
+    _refuse_newer(current)
     if not current.up_to_date:
         raise StorageError(
             f"the database schema is at {current.current!r} but telehub needs {current.head!r}: "

@@ -9,6 +9,7 @@ current version and vanish on delete.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,12 @@ from hub.core.errors import ConflictError
 from hub.core.search import IndexEntry
 from hub.storage.records import CurrentState, StoredResource
 from hub.storage.schema import resource, resource_version
-from hub.storage.search_index_store import delete_index_txn, insert_index_txn
+from hub.storage.search_index_store import (
+    delete_index_txn,
+    group_index_rows,
+    insert_index_rows_txn,
+    insert_index_txn,
+)
 from hub.storage.search_sql import ConsentBlock, consent_clause
 
 _R = resource.c
@@ -212,3 +218,58 @@ async def write_version_txn(
     await delete_index_txn(conn, rid)
     if not deleted:
         await insert_index_txn(conn, rid, patient_key, index)
+
+
+@dataclass(frozen=True, slots=True)
+class NewResource:
+    """One resource of a bulk create (transaction Bundles, data loads)."""
+
+    res_type: str
+    res_id: str
+    last_updated: int
+    patient_key: str | None
+    data: bytes
+    index: Sequence[IndexEntry]
+
+
+async def insert_new_many_txn(conn: AsyncConnection, items: Sequence[NewResource], method: str) -> list[int]:
+    """Create many logical resources at version 1 with three multi-row statements plus one per index table."""
+    if not items:
+        return []
+    try:
+        result = await conn.execute(
+            insert(resource).returning(_R.rid, sort_by_parameter_order=True),
+            [
+                {
+                    "res_type": i.res_type,
+                    "res_id": i.res_id,
+                    "version": 1,
+                    "deleted": False,
+                    "last_updated": i.last_updated,
+                    "patient_key": i.patient_key,
+                }
+                for i in items
+            ],
+        )
+    except IntegrityError as exc:
+        raise ConflictError("a resource with one of these ids already exists") from exc
+    rids = [int(r) for r in result.scalars()]
+    await conn.execute(
+        insert(resource_version),
+        [
+            {
+                "rid": rid,
+                "version": 1,
+                "res_type": i.res_type,
+                "last_updated": i.last_updated,
+                "method": method,
+                "deleted": False,
+                "patient_key": i.patient_key,
+                "data": i.data,
+            }
+            for rid, i in zip(rids, items, strict=True)
+        ],
+    )
+    grouped = group_index_rows([(rid, i.patient_key, i.index) for rid, i in zip(rids, items, strict=True)])
+    await insert_index_rows_txn(conn, grouped)
+    return rids

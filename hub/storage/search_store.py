@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, not_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import Criterion, SortKey
@@ -26,6 +26,10 @@ class SearchSpec:
     patient_key: str | None = None
     consent: ConsentBlock | None = None
 
+    def where(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions, built once per search and shared by page, count and withheld checks."""
+        return base_query(self.res_type, self.criteria, patient_key=self.patient_key, consent=self.consent)
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -43,9 +47,15 @@ async def search_page_txn(
     after: Sequence[object] | None,
     backwards: bool,
     limit: int,
+    where: list[ColumnElement[bool]] | None = None,
 ) -> Page:
-    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key, consent=spec.consent)
-    stmt = page_query(where, spec.sort, after=after, backwards=backwards, limit=limit + 1)
+    stmt = page_query(
+        where if where is not None else spec.where(),
+        spec.sort,
+        after=after,
+        backwards=backwards,
+        limit=limit + 1,
+    )
     rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -62,9 +72,11 @@ async def search_page_txn(
     )
 
 
-async def count_txn(conn: AsyncConnection, spec: SearchSpec) -> int:
-    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key, consent=spec.consent)
-    return int((await conn.execute(count_query(where))).scalar_one())
+async def count_txn(
+    conn: AsyncConnection, spec: SearchSpec, where: list[ColumnElement[bool]] | None = None
+) -> int:
+    stmt = count_query(where if where is not None else spec.where())
+    return int((await conn.execute(stmt)).scalar_one())
 
 
 async def include_txn(

@@ -97,12 +97,13 @@ async def find_page_txn(
     count: int,
     want_total: bool,
 ) -> tuple[Page, int | None, list[StoredResource], bool]:
+    where = spec.where()
     page = (
-        await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count)
+        await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, where=where)
         if count
         else Page([], None, None, False, False)
     )
-    total = await count_txn(conn, spec) if want_total else None
+    total = await count_txn(conn, spec, where) if want_total else None
     included: list[StoredResource] = []
     rids = [s.rid for s in page.resources]
     for inc in request.includes:

@@ -20,14 +20,14 @@ from hub.fhir.bundle_entries import ORDER, BundleEntry, EntryMethod, rewrite_ref
 from hub.fhir.bundles import new_bundle, written_entry
 from hub.fhir.context import RequestContext
 from hub.fhir.interactions.conditional import find_matches_txn
-from hub.fhir.interactions.create import insert_prepared_txn
 from hub.fhir.interactions.delete import delete_txn
 from hub.fhir.interactions.patch import apply_patch_entry_txn
 from hub.fhir.interactions.update import parse_if_match, update_txn
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
-from hub.fhir.pipeline import AccessDecision, Action
+from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.service import FhirService
-from hub.fhir.writes import PreparedWrite, new_id, prepare
+from hub.fhir.writes import PreparedWrite, finalise, new_id, prepare
+from hub.storage import NewResource, StoredResource, insert_new_many_txn
 
 ENTRY_ACTION = {
     EntryMethod.POST: Action.CREATE,
@@ -144,8 +144,13 @@ async def _transaction_txn(
                     prepared[entry.index] = _prepare(svc, entry)
                 except HubError as error:
                     raise _at(entry, error) from None
-    for entry in sorted(entries, key=lambda e: (ORDER[e.method], e.index)):
+    ordered = sorted(entries, key=lambda e: (ORDER[e.method], e.index))
+    creates = [e for e in ordered if e.method is EntryMethod.POST and e.index not in results]
+    for entry in ordered:
         if entry.index in results:
+            continue
+        if entry.method is EntryMethod.POST:  # all plain creates go in one multi-row insert
+            results.update(await _create_many_txn(conn, svc, ctx, creates, prepared, decision))
             continue
         try:
             results[entry.index] = await _run_entry_txn(
@@ -154,6 +159,56 @@ async def _transaction_txn(
         except HubError as error:
             raise _at(entry, error) from None
     return results
+
+
+async def _create_many_txn(
+    conn: AsyncConnection,
+    svc: FhirService,
+    ctx: RequestContext,
+    creates: list[BundleEntry],
+    prepared: dict[int, PreparedWrite],
+    decision: AccessDecision,
+) -> dict[int, WriteOutcome]:
+    items: list[NewResource] = []
+    for entry in creates:
+        p = prepared[entry.index]
+        now = svc.clock()
+        items.append(
+            NewResource(
+                p.resource_type,
+                p.resource_id,
+                now,
+                p.patient_key,
+                finalise(p, version=1, last_updated=now),
+                p.index,
+            )
+        )
+    rids = await insert_new_many_txn(conn, items, "POST")
+    out: dict[int, WriteOutcome] = {}
+    for entry, item, rid in zip(creates, items, rids, strict=True):
+        p = prepared[entry.index]
+        await svc.run_hooks_txn(conn, p.resource_type, rid, p.body)
+        stored = StoredResource(
+            rid=rid,
+            res_type=item.res_type,
+            res_id=item.res_id,
+            version=1,
+            last_updated=item.last_updated,
+            deleted=False,
+            data=item.data,
+            method="POST",
+            patient_key=item.patient_key,
+        )
+        out[entry.index] = WriteOutcome(stored=stored, created=True, warnings=p.warnings)
+    patients = tuple(sorted({i.patient_key for i in items if i.patient_key}))
+    by_type: dict[str, list[str]] = {}
+    for i in items:
+        by_type.setdefault(i.res_type, []).append(i.res_id)
+    for rtype, ids in by_type.items():
+        await svc.audit.record_txn(
+            conn, ctx, AuditEntry(Action.CREATE, "0", rtype, tuple(ids), patients), decision
+        )
+    return out
 
 
 async def _run_entry_txn(
@@ -182,8 +237,6 @@ async def _run_entry_txn(
             parse_if_match(entry.if_match),
         )
     assert prepared is not None
-    if entry.method is EntryMethod.POST:
-        return await insert_prepared_txn(conn, svc, ctx, prepared, decision, method="POST")
     return await update_txn(conn, svc, ctx, prepared, decision, parse_if_match(entry.if_match), "PUT")
 
 

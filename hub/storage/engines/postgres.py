@@ -23,7 +23,13 @@ class PostgresEngine(StorageEngine):
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
-            connect_args={"server_settings": {"application_name": "telehub", "jit": "off"}},
+            connect_args={
+                "server_settings": {
+                    "application_name": "telehub",
+                    "jit": "off",
+                    "plan_cache_mode": "force_custom_plan",
+                }
+            },
         )
 
     @property

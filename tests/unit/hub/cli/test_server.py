@@ -1,0 +1,124 @@
+"""``telehub serve | migrate | config | version`` through the real console entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+
+runner = CliRunner()
+
+
+def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEHUB_")}
+    env.update({"TELEHUB_DATABASE_URL": database_url, "TELEHUB_DATA_DIR": str(tmp_path / "var")})
+    return env
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0 and "telehub 0.1.0" in result.stdout
+
+
+def test_config_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEHUB_DATABASE_URL", "postgresql+asyncpg://hub:s3cret@db.example/telehub")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    assert data["database_url"] == "postgresql+asyncpg://hub:***@db.example/telehub"
+    assert "s3cret" not in result.stdout
+    assert data["port"] == 8080
+
+
+def test_config_reads_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    toml = tmp_path / "telehub.toml"
+    toml.write_text('port = 9090\n[xds]\nhome_community_id = "urn:oid:1.2.208.176.8.1"\n')
+    monkeypatch.setenv("TELEHUB_CONFIG", str(toml))
+    data = json.loads(runner.invoke(app, ["config"]).stdout)
+    assert data["port"] == 9090 and data["xds"]["home_community_id"] == "urn:oid:1.2.208.176.8.1"
+
+
+def test_invalid_configuration_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEHUB_PORT", "not-a-port")
+    assert runner.invoke(app, ["config"]).exit_code == 2
+
+
+def test_migrate(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEHUB_DATABASE_URL", database_url)
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.stdout
+    assert "schema at revision" in result.stdout
+
+
+def test_serve_refuses_several_workers_on_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TELEHUB_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    result = runner.invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response | None:
+    for _ in range(100):
+        if proc.poll() is not None:
+            return None
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return None
+
+
+@pytest.mark.slow
+def test_serve_answers_over_real_http(database_url: str, tmp_path: Path) -> None:
+    """The console script runs uvicorn; PostgreSQL needs ``telehub migrate`` first (the fixture did it)."""
+    port = _free_port()
+    telehub = str(Path(sys.executable).with_name("telehub"))
+    log = tmp_path / "serve.log"
+    with (
+        log.open("wb") as out,
+        subprocess.Popen(
+            [telehub, "serve", "--port", str(port)], env=_env(tmp_path, database_url), stdout=out, stderr=out
+        ) as proc,
+    ):
+        try:
+            response = _wait(f"http://127.0.0.1:{port}/fhir/metadata", proc)
+            assert response is not None, log.read_text()
+            assert response.status_code == 200
+            assert response.json()["resourceType"] == "CapabilityStatement"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_serve_refuses_unmigrated_postgres(tmp_path: Path) -> None:
+    from tests.conftest import POSTGRES_URL, _pg_create
+
+    if not POSTGRES_URL:
+        pytest.skip("TELEHUB_TEST_POSTGRES_URL not set")
+    import asyncio
+    import uuid
+
+    url = asyncio.run(_pg_create(f"telehub_empty_{uuid.uuid4().hex[:8]}"))
+    port = _free_port()
+    telehub = str(Path(sys.executable).with_name("telehub"))
+    proc = subprocess.run(
+        [telehub, "serve", "--port", str(port)], env=_env(tmp_path, url), capture_output=True, timeout=60
+    )
+    output = (proc.stdout + proc.stderr).decode()
+    assert proc.returncode != 0
+    assert "telehub migrate" in output
