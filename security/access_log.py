@@ -1,0 +1,65 @@
+"""The citizen's access log (MinLog-like): who looked at my data, when, from where, and was it værdispring.
+
+DANISH-STANDARDS.md §3.4: MinLog shows a citizen the lookups in their data — the professional,
+the organisation, the IT system, the time — and whether a consent override (værdispring) was
+used.  This module picks those entries out of the audit records of one patient (storage selects
+the records by patient; the API renders them as FHIR AuditEvent search results or HTML).
+
+Shown: successful data accesses by others (FHIR read/search, ITI-18/43, MHD ITI-67/68) and
+emergency overrides.  Not shown: the citizen's own accesses, refused requests (a refused request
+disclosed nothing), writes, and technical details such as network addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from security.audit import AuditAction, AuditOutcome, AuditRecord
+
+_DATA_ACCESS = frozenset(
+    {
+        AuditAction.READ,
+        AuditAction.SEARCH,
+        AuditAction.ITI_18,
+        AuditAction.ITI_43,
+        AuditAction.ITI_67,
+        AuditAction.ITI_68,
+        AuditAction.EMERGENCY_OVERRIDE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLogEntry:
+    when: datetime
+    action: AuditAction
+    who: str
+    authorisation_id: str | None
+    organisation_sor: str | None
+    it_system: str | None
+    emergency_override: bool
+    override_reason: str | None
+
+
+def citizen_access_log(records: Iterable[AuditRecord], cpr: str) -> list[AccessLogEntry]:
+    """The entries the citizen with ``cpr`` may see, newest first."""
+    entries = [
+        AccessLogEntry(
+            when=r.recorded,
+            action=r.action,
+            who=r.agent.name or r.agent.subject or "unknown",
+            authorisation_id=r.agent.authorisation_id,
+            organisation_sor=r.agent.organisation_sor,
+            it_system=r.agent.it_system,
+            emergency_override=r.override or r.action is AuditAction.EMERGENCY_OVERRIDE,
+            override_reason=r.override_reason,
+        )
+        for r in records
+        if r.patient_cpr == cpr
+        and r.action in _DATA_ACCESS
+        and r.outcome is AuditOutcome.SUCCESS
+        and not ("citizen" in r.agent.roles and r.agent.cpr == cpr)
+    ]
+    return sorted(entries, key=lambda e: e.when, reverse=True)

@@ -1,0 +1,275 @@
+"""Verifying a DGWS/SOSI ID card against pinned issuer certificates, with signature-wrapping defences.
+
+XML Signature (https://www.w3.org/TR/xmldsig-core1/) is checked by signxml's ``XMLVerifier``
+with an explicit ``SignatureConfiguration``: the ``ds:Signature`` must be a direct child of the
+assertion (enveloped, DGWS 1.0.1 ``OCESSignature``), exactly one Reference, RSA/ECDSA with
+SHA-2 (SHA-1 only when ``allow_sha1`` is configured for legacy STSs), and the key is a pinned
+certificate — never one taken from the message.
+
+Signature wrapping (XSW; Somorovsky et al., "On Breaking SAML", USENIX Security 2012) is
+refused before and after the cryptography:
+
+* exactly one ``saml:Assertion`` in the whole message (a duplicated assertion is refused);
+* it sits in ``wsse:Security`` (or is the document itself), and its id is unique in the message;
+* no comments or processing instructions inside it (comment injection into NameID);
+* its own enveloped signature references exactly ``#<its id>`` (a moved signature is refused);
+* only signxml's ``signed_xml`` is read afterwards, and it must be that same assertion.
+
+Then SAML 2.0 Core §2.5.1 Conditions (NotBefore / NotOnOrAfter, with clock skew, and the
+audience when one is configured), the per-door minimum ``sosi:AuthenticationLevel``, the
+mapping to a Principal, and finally the replay cache (the card's ``sosi:IDCardID``, or the
+assertion ID for plain SAML, remembered until NotOnOrAfter).  Every refusal is an
+:class:`~hub.core.errors.AuthenticationError` whose message says which check failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.exceptions import SignXMLException
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from hub.core.errors import AuthenticationError, ConfigurationError
+from hub.core.xml_safety import parse_xml
+from security.principal import Principal
+from security.saml.idcard import ASSERTION_TAG, DS_NS, SAML_NS, IdCard, principal_from_id_card, read_id_card
+from security.saml.replay import ReplayCache
+
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+_SIGNATURE_TAG = f"{{{DS_NS}}}Signature"
+_ENCRYPTED_TAG = f"{{{SAML_NS}}}EncryptedAssertion"
+_SECURITY_TAG = f"{{{WSSE_NS}}}Security"
+_NS = {"ds": DS_NS}
+_SIGNATURE_METHODS = frozenset(
+    {
+        SignatureMethod.RSA_SHA256,
+        SignatureMethod.RSA_SHA384,
+        SignatureMethod.RSA_SHA512,
+        SignatureMethod.ECDSA_SHA256,
+        SignatureMethod.ECDSA_SHA384,
+        SignatureMethod.ECDSA_SHA512,
+    }
+)
+_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
+_ID_COUNT = etree.XPath("count(//*[@*[local-name()='id' or local-name()='ID' or local-name()='Id'] = $v])")
+_local = threading.local()
+
+
+def load_trusted_certificates(paths: Iterable[Path]) -> tuple[x509.Certificate, ...]:
+    """PEM files of trusted ID-card issuers (STS); one file may hold several certificates."""
+    certificates: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            certificates.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot load trusted SAML issuer certificate {path}: {exc}") from exc
+    return tuple(certificates)
+
+
+def _fingerprint(certificate: x509.Certificate) -> bytes:
+    return hashlib.sha256(certificate.public_bytes(Encoding.DER)).digest()
+
+
+def _signxml_parser() -> etree.XMLParser:
+    """signxml re-parses what it verifies; give it the same hardening as hub.core.xml_safety (per thread)."""
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        _local.parser = parser
+    return parser
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IdCardVerifier:
+    """Verifies ID cards against pinned certificates; one instance serves all threads."""
+
+    def __init__(
+        self,
+        trusted: Sequence[x509.Certificate],
+        *,
+        replay_cache: ReplayCache,
+        clock_skew: timedelta,
+        audience: str | None = None,
+        allow_sha1: bool = False,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._trusted = {_fingerprint(c): c for c in trusted}
+        self._replay = replay_cache
+        self._skew = clock_skew
+        self._audience = audience
+        self._clock = clock
+        methods, digests = _SIGNATURE_METHODS, _DIGESTS
+        if allow_sha1:
+            methods = methods | {SignatureMethod.RSA_SHA1}
+            digests = digests | {DigestAlgorithm.SHA1}
+        # location "./": the ds:Signature must be a direct child of the element handed to signxml.
+        self._config = SignatureConfiguration(
+            require_x509=True,
+            location="./",
+            expect_references=1,
+            signature_methods=methods,
+            digest_algorithms=digests,
+        )
+
+    @property
+    def trusted_count(self) -> int:
+        return len(self._trusted)
+
+    def verify(self, message: bytes | etree._Element, *, min_auth_level: int) -> Principal:
+        """The Principal of the one trusted, valid, unreplayed ID card in ``message``.
+
+        ``message`` is a SOAP envelope, a ``wsse:Security`` header or a bare assertion, as bytes
+        or as an element of an already parsed document (the whole document is inspected).
+        """
+        if not self._trusted:
+            raise AuthenticationError("ID cards are not accepted: no trusted issuer certificate configured")
+        root = parse_xml(message) if isinstance(message, bytes) else message.getroottree().getroot()
+        assertion = self._the_assertion(root)
+        card = read_id_card(self._verify_signature(assertion, root))
+        self._check_conditions(card)
+        principal = principal_from_id_card(card)
+        level = principal.authentication_level
+        if level is None or level < min_auth_level:
+            raise AuthenticationError(
+                f"ID card authentication level {level} is below the minimum {min_auth_level} for this service"
+            )
+        replay_key = principal.token_id or card.assertion_id
+        if card.card_type is not None and principal.token_id == card.assertion_id:
+            raise AuthenticationError("DGWS ID card lacks sosi:IDCardID: it cannot be guarded against replay")
+        expires = card.not_on_or_after
+        assert expires is not None  # _check_conditions requires it
+        self._replay.check_and_store(f"{card.issuer}|{replay_key}", expires + self._skew)
+        return principal
+
+    # ------------------------------------------------------------------ structure (before cryptography)
+
+    def _the_assertion(self, root: etree._Element) -> etree._Element:
+        if any(True for _ in root.iter(_ENCRYPTED_TAG)):
+            raise AuthenticationError("encrypted assertions are not supported: send the ID card unencrypted")
+        found = list(root.iter(ASSERTION_TAG))  # includes root itself, and assertions nested in it
+        if not found:
+            raise AuthenticationError("no SAML assertion (ID card) in the message")
+        if len(found) > 1:
+            raise AuthenticationError(
+                f"{len(found)} SAML assertions in the message: refused (duplicated assertion / wrapping)"
+            )
+        assertion = found[0]
+        parent = assertion.getparent()
+        if parent is not None and parent.tag != _SECURITY_TAG:
+            raise AuthenticationError("the ID card must be a direct child of the wsse:Security header")
+        if any(True for _ in assertion.iter(etree.Comment, etree.ProcessingInstruction)):
+            raise AuthenticationError(
+                "comment or processing instruction inside the ID card: refused (comment injection)"
+            )
+        return assertion
+
+    def _verify_signature(self, assertion: etree._Element, root: etree._Element) -> etree._Element:
+        lower, upper = assertion.get("id"), assertion.get("ID")
+        if lower and upper and lower != upper:
+            raise AuthenticationError("ID card carries two different ids (id and ID)")
+        card_id = lower or upper
+        if not card_id:
+            raise AuthenticationError("ID card has no id attribute: its signature cannot be bound to it")
+        if _ID_COUNT(root, v=card_id) != 1:
+            raise AuthenticationError(
+                f"id {card_id!r} occurs more than once in the message: refused (signature wrapping)"
+            )
+        signature = self._the_signature(assertion, root, card_id)
+        signed = self._cryptographic_check(assertion, signature, "id" if lower else "ID")
+        if signed is None or signed.tag != ASSERTION_TAG or (signed.get("id") or signed.get("ID")) != card_id:
+            raise AuthenticationError("the signed element is not the ID card used: refused (wrapping)")
+        return signed
+
+    def _the_signature(self, assertion: etree._Element, root: etree._Element, card_id: str) -> etree._Element:
+        own = assertion.findall("ds:Signature", _NS)
+        if not own:
+            elsewhere = [
+                s
+                for s in root.iter(_SIGNATURE_TAG)
+                if any(r.get("URI") == f"#{card_id}" for r in s.iterfind("ds:SignedInfo/ds:Reference", _NS))
+            ]
+            if elsewhere:
+                raise AuthenticationError(
+                    "the ID card's signature is not inside the assertion: refused (moved signature)"
+                )
+            raise AuthenticationError("the ID card is not signed")
+        if len(own) > 1:
+            raise AuthenticationError("the ID card carries more than one signature")
+        references = [r.get("URI") for r in own[0].iterfind("ds:SignedInfo/ds:Reference", _NS)]
+        if references != [f"#{card_id}"]:
+            raise AuthenticationError(
+                f"the ID card's signature must reference exactly '#{card_id}', found {references}"
+            )
+        return own[0]
+
+    def _candidates(self, signature: etree._Element) -> list[x509.Certificate]:
+        embedded = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=_NS)
+        if not embedded:
+            return list(self._trusted.values())
+        try:
+            certificate = x509.load_der_x509_certificate(_b64(embedded))
+        except ValueError as exc:
+            raise AuthenticationError("the ID card's X509Certificate is malformed") from exc
+        pinned = self._trusted.get(_fingerprint(certificate))
+        if pinned is None:
+            raise AuthenticationError(
+                f"the ID card is signed by an untrusted certificate ({certificate.subject.rfc4514_string()})"
+            )
+        return [pinned]
+
+    def _cryptographic_check(
+        self, assertion: etree._Element, signature: etree._Element, id_attribute: str
+    ) -> etree._Element | None:
+        candidates = self._candidates(signature)
+        # Verify the assertion on its own: signxml then cannot resolve the reference outside it.
+        data = etree.tostring(assertion)
+        failure: Exception | None = None
+        for certificate in candidates:
+            try:
+                result = XMLVerifier().verify(
+                    data,
+                    x509_cert=certificate,
+                    parser=_signxml_parser(),
+                    id_attribute=id_attribute,
+                    expect_config=self._config,
+                )
+            except (SignXMLException, etree.DocumentInvalid, ValueError) as exc:
+                failure = exc
+                continue
+            assert not isinstance(result, list)  # expect_references=1
+            return result.signed_xml
+        raise AuthenticationError(f"the ID card's signature is invalid: {failure}") from failure
+
+    # ------------------------------------------------------------------ conditions
+
+    def _check_conditions(self, card: IdCard) -> None:
+        if card.not_before is None or card.not_on_or_after is None:
+            raise AuthenticationError("ID card lacks Conditions NotBefore/NotOnOrAfter")
+        now = self._clock()
+        if now + self._skew < card.not_before:
+            raise AuthenticationError(f"ID card is not yet valid (NotBefore {card.not_before.isoformat()})")
+        if now - self._skew >= card.not_on_or_after:
+            expired = card.not_on_or_after.isoformat()
+            raise AuthenticationError(f"ID card has expired (NotOnOrAfter {expired})")
+        if self._audience is not None and self._audience not in card.audiences:
+            raise AuthenticationError(f"ID card is not meant for audience {self._audience!r}")
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise AuthenticationError("the ID card's X509Certificate is not base64") from exc

@@ -1,0 +1,1 @@
+"""Tests of the security package (issue 6)."""
