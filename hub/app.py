@@ -10,11 +10,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from hub.api import build_routes, install_error_handlers
-from hub.api.services import ApiServices, OpenAuthenticator
+from hub.api.services import ApiServices, BearerAuthenticator
 from hub.core.settings import Settings
-from hub.fhir import AllowAllPolicy, FhirService, NullAuditTrail, NullWriteValidator, ResourceIndexer
+from hub.fhir import FhirService, NullWriteValidator, ResourceIndexer
+from hub.fhir.access import SecurityPolicy
+from hub.fhir.audit_trail import SecurityAuditTrail
+from hub.fhir.consent_hook import ConsentHook
 from hub.fhir.search import default_registry
 from hub.storage import Database, ensure_ready
+from security import Authenticator
 
 log = logging.getLogger("telehub")
 
@@ -22,15 +26,19 @@ log = logging.getLogger("telehub")
 def build_services(settings: Settings) -> ApiServices:
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     local_base = settings.base_url.rstrip("/") + "/fhir" if settings.base_url else None
+    authenticator = Authenticator(
+        settings
+    )  # refuses production mode without trust; warns loudly in open mode
     fhir = FhirService(
         settings=settings,
         db=db,
         indexer=ResourceIndexer(default_registry(), local_base=local_base),
-        policy=AllowAllPolicy(),
+        policy=SecurityPolicy(),
         validator=NullWriteValidator(),
-        audit=NullAuditTrail(),
+        audit=SecurityAuditTrail(db),
+        hooks=(ConsentHook(),),
     )
-    return ApiServices(settings=settings, fhir=fhir, authenticator=OpenAuthenticator())
+    return ApiServices(settings=settings, fhir=fhir, authenticator=BearerAuthenticator(authenticator))
 
 
 def build_app(settings: Settings | None = None) -> Starlette:
@@ -44,6 +52,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await services.fhir.audit.close()
             await services.fhir.db.close()
 
     app = Starlette(routes=build_routes(), lifespan=lifespan)

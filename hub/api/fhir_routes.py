@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,8 +23,9 @@ from hub.api.fhir_http import (
 )
 from hub.api.fhir_render import json_response, preferred_body, resource_response, write_response
 from hub.api.services import ApiServices
-from hub.core.errors import HubError
+from hub.core.errors import ErrorCategory, HubError
 from hub.fhir import (
+    Action,
     RequestContext,
     capability_statement,
     create,
@@ -34,7 +36,10 @@ from hub.fhir import (
     patch,
     process_bundle,
     read,
-    search,
+    read_audit_event,
+    refuse_write,
+    search_audit_events,
+    search_type,
     update,
     vread,
 )
@@ -47,18 +52,30 @@ def _services(request: Request) -> ApiServices:
     return services
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: authenticate, build the context, map every error exactly once."""
+def endpoint(
+    handler: Handler, action: Action, *, public: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: authenticate (unless ``public``: the CapabilityStatement is readable by anyone, as
+    SMART clients need it before they have a token), build the context, map every error exactly once, audit
+    every failure."""
 
     async def run(request: Request) -> Response:
         services = _services(request)
+        ctx = request_context(request, services.settings.base_url, None)
         try:
-            principal = services.authenticator.authenticate_headers(dict(request.headers))
-            ctx = request_context(request, services.settings.base_url, principal)
+            if not public:
+                principal = services.authenticator.authenticate_headers(request.headers.items())
+                ctx = replace(ctx, principal=principal)
             return await handler(request, services, ctx)
         except HubError as error:
+            services.fhir.audit.record_failure(
+                ctx, action, request.path_params.get("type"), error.category, error.message
+            )
             return fhir_error_response(error)
         except Exception as exc:
+            services.fhir.audit.record_failure(
+                ctx, action, request.path_params.get("type"), ErrorCategory.STORAGE, "internal error"
+            )
             return fhir_unexpected_response(exc)
 
     return run
@@ -135,7 +152,7 @@ async def _delete(request: Request, services: ApiServices, ctx: RequestContext) 
 
 
 async def _search_get(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    outcome = await search(services.fhir, ctx, request.path_params["type"], _query(request))
+    outcome = await search_type(services.fhir, ctx, request.path_params["type"], _query(request))
     return json_response(outcome.body)
 
 
@@ -148,7 +165,7 @@ async def _search_post(request: Request, services: ApiServices, ctx: RequestCont
         from hub.core.errors import InvalidInputError
 
         raise InvalidInputError("the _search form body is not valid UTF-8") from exc
-    outcome = await search(services.fhir, ctx, request.path_params["type"], [*_query(request), *form])
+    outcome = await search_type(services.fhir, ctx, request.path_params["type"], [*_query(request), *form])
     return json_response(outcome.body)
 
 
@@ -166,20 +183,38 @@ async def _bundle(request: Request, services: ApiServices, ctx: RequestContext) 
     return json_response(outcome.body)
 
 
+async def _audit_read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    return json_response(await read_audit_event(services.fhir, ctx, request.path_params["id"]))
+
+
+async def _audit_search(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    return json_response(await search_audit_events(services.fhir, ctx, _query(request)))
+
+
+async def _audit_write(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    refuse_write()
+    raise AssertionError("unreachable")
+
+
 def fhir_routes() -> list[Route]:
     e = endpoint
+    audit = "/fhir/AuditEvent"
     return [
-        Route("/fhir/metadata", e(_metadata), methods=["GET"]),
-        Route("/fhir", e(_bundle), methods=["POST"]),
-        Route("/fhir/_history", e(_history), methods=["GET"]),
-        Route("/fhir/{type}/_search", e(_search_post), methods=["POST"]),
-        Route("/fhir/{type}/_history", e(_history), methods=["GET"]),
-        Route("/fhir/{type}/{id}/_history/{vid}", e(_vread), methods=["GET"]),
-        Route("/fhir/{type}/{id}/_history", e(_history), methods=["GET"]),
-        Route("/fhir/{type}/{id}", e(_read), methods=["GET"]),
-        Route("/fhir/{type}/{id}", e(_update), methods=["PUT"]),
-        Route("/fhir/{type}/{id}", e(_patch), methods=["PATCH"]),
-        Route("/fhir/{type}/{id}", e(_delete), methods=["DELETE"]),
-        Route("/fhir/{type}", e(_search_get), methods=["GET"]),
-        Route("/fhir/{type}", e(_create), methods=["POST"]),
+        Route("/fhir/metadata", e(_metadata, Action.CAPABILITIES, public=True), methods=["GET"]),
+        Route("/fhir", e(_bundle, Action.TRANSACTION), methods=["POST"]),
+        Route("/fhir/_history", e(_history, Action.HISTORY), methods=["GET"]),
+        Route(audit, e(_audit_search, Action.SEARCH), methods=["GET"]),
+        Route(audit, e(_audit_write, Action.CREATE), methods=["POST"]),
+        Route(audit + "/{id}", e(_audit_read, Action.READ), methods=["GET"]),
+        Route(audit + "/{id}", e(_audit_write, Action.UPDATE), methods=["PUT", "PATCH", "DELETE"]),
+        Route("/fhir/{type}/_search", e(_search_post, Action.SEARCH), methods=["POST"]),
+        Route("/fhir/{type}/_history", e(_history, Action.HISTORY), methods=["GET"]),
+        Route("/fhir/{type}/{id}/_history/{vid}", e(_vread, Action.VREAD), methods=["GET"]),
+        Route("/fhir/{type}/{id}/_history", e(_history, Action.HISTORY), methods=["GET"]),
+        Route("/fhir/{type}/{id}", e(_read, Action.READ), methods=["GET"]),
+        Route("/fhir/{type}/{id}", e(_update, Action.UPDATE), methods=["PUT"]),
+        Route("/fhir/{type}/{id}", e(_patch, Action.PATCH), methods=["PATCH"]),
+        Route("/fhir/{type}/{id}", e(_delete, Action.DELETE), methods=["DELETE"]),
+        Route("/fhir/{type}", e(_search_get, Action.SEARCH), methods=["GET"]),
+        Route("/fhir/{type}", e(_create, Action.CREATE), methods=["POST"]),
     ]

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from hub.core.settings import Settings
 from hub.fhir import FhirService
+from security import Authenticator
 
 
 class HeaderAuthenticator(Protocol):
     """Turns request headers into a principal, or raises AuthenticationError."""
 
-    def authenticate_headers(self, headers: dict[str, str]) -> object | None: ...
+    def authenticate_headers(self, headers: Iterable[tuple[str, str]]) -> object | None: ...
 
 
-class OpenAuthenticator:
-    """Security mode ``open``: no principal (loudly logged at start-up by hub.app)."""
+class BearerAuthenticator:
+    """REST: OAuth2 bearer JWT (or the explicit anonymous operator in ``open`` mode) through security."""
 
-    def authenticate_headers(self, headers: dict[str, str]) -> object | None:
-        return None
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    def authenticate_headers(self, headers: Iterable[tuple[str, str]]) -> object | None:
+        return self.authenticator.authenticate_bearer(headers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import server
+from hub.cli import audit, dev, server
 
 app = typer.Typer(
     name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
@@ -16,6 +16,8 @@ app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(server.config)
 app.command()(server.version)
+app.add_typer(dev.app, name="dev")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -3,13 +3,14 @@
 from hub.fhir.capabilities import SOFTWARE_VERSION, capability_statement
 from hub.fhir.context import Handling, RequestContext, ReturnPreference
 from hub.fhir.indexing import ResourceIndexer
+from hub.fhir.interactions.audit_events import read_audit_event, refuse_write, search_audit_events
 from hub.fhir.interactions.batch import process_bundle
 from hub.fhir.interactions.create import create
 from hub.fhir.interactions.delete import delete
 from hub.fhir.interactions.history import history
 from hub.fhir.interactions.patch import patch
 from hub.fhir.interactions.read import read, vread
-from hub.fhir.interactions.search import search
+from hub.fhir.interactions.search import search as search_type
 from hub.fhir.interactions.update import update
 from hub.fhir.json_body import parse_json, parse_resource
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
@@ -56,7 +57,10 @@ __all__ = [
     "patch",
     "process_bundle",
     "read",
-    "search",
+    "read_audit_event",
+    "refuse_write",
+    "search_audit_events",
+    "search_type",
     "update",
     "vread",
 ]

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.core.errors import ErrorCategory
 from hub.core.issues import Issue
 from hub.fhir.context import RequestContext
 from hub.storage import ConsentBlock
@@ -85,6 +86,19 @@ class AuditTrail(Protocol):
     async def record(self, ctx: RequestContext, entry: AuditEntry, decision: AccessDecision | None) -> None:
         """Append for a read or a refusal (may be batched off the response path)."""
 
+    def record_failure(
+        self,
+        ctx: RequestContext,
+        action: Action,
+        resource_type: str | None,
+        category: ErrorCategory,
+        message: str,
+    ) -> None:
+        """A request that failed or was refused (batched: it changed nothing)."""
+
+    async def close(self) -> None:
+        """Flush whatever is batched (at shutdown)."""
+
 
 class AllowAllPolicy:
     """Explicit ``open`` security mode: every request allowed, nothing filtered."""
@@ -121,4 +135,17 @@ class NullAuditTrail:
         return None
 
     async def record(self, ctx: RequestContext, entry: AuditEntry, decision: AccessDecision | None) -> None:
+        return None
+
+    def record_failure(
+        self,
+        ctx: RequestContext,
+        action: Action,
+        resource_type: str | None,
+        category: ErrorCategory,
+        message: str,
+    ) -> None:
+        return None
+
+    async def close(self) -> None:
         return None

@@ -24,6 +24,9 @@ class WriteHook(Protocol):
 
     resource_type: str
 
+    def check(self, body: dict[str, Any]) -> None:
+        """Before the transaction: raise (e.g. 422) when the resource cannot be honoured."""
+
     async def on_write_txn(self, conn: AsyncConnection, rid: int, body: dict[str, Any] | None) -> None:
         """``body`` is None when the resource was deleted."""
 
@@ -39,6 +42,11 @@ class FhirService:
     hooks: tuple[WriteHook, ...] = ()
     supported_types: frozenset[str] = SUPPORTED_TYPES
     clock: MonotonicClock = field(default_factory=MonotonicClock)
+
+    def run_checks(self, resource_type: str, body: dict[str, Any]) -> None:
+        for hook in self.hooks:
+            if hook.resource_type == resource_type:
+                hook.check(body)
 
     async def run_hooks_txn(
         self, conn: AsyncConnection, resource_type: str, rid: int, body: dict[str, Any] | None

@@ -17,6 +17,7 @@ from hub.core.errors import InvalidInputError, ValidationFailedError
 from hub.core.instants import fhir_instant
 from hub.core.issues import Issue, has_errors
 from hub.core.search import IndexEntry
+from hub.fhir.patient_keys import own_key
 from hub.fhir.resource_types import ensure_supported
 from hub.fhir.service import FhirService
 from hub.fhir.structure import check_resource
@@ -30,8 +31,9 @@ class PreparedWrite:
     resource_id: str
     body: dict[str, Any]
     index: tuple[IndexEntry, ...]
-    patient_key: str | None
+    patient_key: str | None  # final key (hub.fhir.patient_keys); None until resolved when patient_ref is set
     warnings: tuple[Issue, ...]
+    patient_ref: str | None = None  # a Patient id whose key must be looked up inside the transaction
 
 
 def new_id() -> str:
@@ -54,6 +56,7 @@ def check_for_write(svc: FhirService, resource: dict[str, Any], *, expected_type
     issues = svc.validator.validate_for_write(resource)
     if has_errors(issues):
         raise ValidationFailedError("the resource does not conform to the required profiles", issues=issues)
+    svc.run_checks(str(rtype), resource)
     return issues
 
 
@@ -63,14 +66,19 @@ def prepare(
     warnings = check_for_write(svc, resource, expected_type=expected_type)
     body = dict(resource)
     body["id"] = resource_id
-    index, patient_key = svc.indexer.index(body)
+    index, compartment_id = svc.indexer.index(body)
+    rtype = str(body["resourceType"])
+    key = own_key(body)
+    if rtype == "Patient":
+        key = key or resource_id
     return PreparedWrite(
-        resource_type=str(body["resourceType"]),
+        resource_type=rtype,
         resource_id=resource_id,
         body=body,
         index=tuple(index),
-        patient_key=patient_key,
+        patient_key=key,
         warnings=tuple(warnings),
+        patient_ref=compartment_id if key is None else None,
     )
 
 

@@ -1,14 +1,40 @@
 """Storage: one schema on SQLite and PostgreSQL, SQL only here, every transaction named."""
 
+from hub.storage.audit_store import (
+    GENESIS,
+    AuditRow,
+    append_audit_txn,
+    audit_row_txn,
+    audit_rows_txn,
+    audit_search_txn,
+)
+from hub.storage.blob_store import BlobInfo, BlobStore, FileBlobStore
+from hub.storage.consent_store import BlockRow, replace_blocks_txn
 from hub.storage.database import Database, TxnMetrics
 from hub.storage.history_store import history_count_txn, history_cursor, history_txn
 from hub.storage.migrator import SchemaState, ensure_ready, head_revision, upgrade
 from hub.storage.records import CurrentState, StoredResource
+from hub.storage.registry_reads import (
+    associations_txn,
+    entries_by_unique_id_txn,
+    known_patient_keys_txn,
+    latest_by_logical_id_txn,
+    objects_by_uuid_txn,
+    packages_by_unique_id_txn,
+)
+from hub.storage.registry_search import find_entries_txn, find_folders_txn, find_submission_sets_txn
+from hub.storage.registry_store import delete_objects_txn, insert_registry_txn, update_objects_txn
+from hub.storage.repository_store import (
+    insert_repository_documents_txn,
+    referenced_blob_keys_txn,
+    repository_documents_txn,
+)
 from hub.storage.resource_store import (
     NewResource,
     insert_new_many_txn,
     insert_new_txn,
     lock_current_txn,
+    patient_keys_txn,
     read_current_many_txn,
     read_current_txn,
     read_version_txn,
@@ -26,17 +52,33 @@ from hub.storage.search_store import (
 )
 
 __all__ = [
+    "GENESIS",
+    "AuditRow",
+    "BlobInfo",
+    "BlobStore",
+    "BlockRow",
     "ConsentBlock",
     "CurrentState",
     "Database",
+    "FileBlobStore",
     "NewResource",
     "Page",
     "SchemaState",
     "SearchSpec",
     "StoredResource",
     "TxnMetrics",
+    "append_audit_txn",
+    "associations_txn",
+    "audit_row_txn",
+    "audit_rows_txn",
+    "audit_search_txn",
     "count_txn",
+    "delete_objects_txn",
     "ensure_ready",
+    "entries_by_unique_id_txn",
+    "find_entries_txn",
+    "find_folders_txn",
+    "find_submission_sets_txn",
     "head_revision",
     "history_count_txn",
     "history_cursor",
@@ -44,12 +86,23 @@ __all__ = [
     "include_txn",
     "insert_new_many_txn",
     "insert_new_txn",
+    "insert_registry_txn",
+    "insert_repository_documents_txn",
+    "known_patient_keys_txn",
+    "latest_by_logical_id_txn",
     "lock_current_txn",
+    "objects_by_uuid_txn",
+    "packages_by_unique_id_txn",
+    "patient_keys_txn",
     "read_current_many_txn",
     "read_current_txn",
     "read_version_txn",
+    "referenced_blob_keys_txn",
+    "replace_blocks_txn",
+    "repository_documents_txn",
     "revinclude_txn",
     "search_page_txn",
+    "update_objects_txn",
     "upgrade",
     "withheld_exists_txn",
     "write_version_txn",

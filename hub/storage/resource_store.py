@@ -273,3 +273,13 @@ async def insert_new_many_txn(conn: AsyncConnection, items: Sequence[NewResource
     grouped = group_index_rows([(rid, i.patient_key, i.index) for rid, i in zip(rids, items, strict=True)])
     await insert_index_rows_txn(conn, grouped)
     return rids
+
+
+async def patient_keys_txn(conn: AsyncConnection, patient_ids: Sequence[str]) -> dict[str, str]:
+    """The ``patient_key`` of existing Patients (their CPR when they carry one, else their id)."""
+    if not patient_ids:
+        return {}
+    stmt = select(_R.res_id, _R.patient_key).where(
+        _R.res_type == "Patient", _R.res_id.in_(sorted(set(patient_ids))), _R.patient_key.is_not(None)
+    )
+    return {str(r.res_id): str(r.patient_key) for r in (await conn.execute(stmt)).all()}

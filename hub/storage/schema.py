@@ -164,8 +164,171 @@ consent_block = Table(
     metadata,
     Column("consent_rid", RowId, ForeignKey("resource.rid", ondelete="CASCADE"), nullable=False),
     Column("patient_key", String(64), nullable=False),
-    Column("actor_kind", String(8), nullable=False),  # all | auth | sor
-    Column("actor_id", String(64), nullable=True),
+    Column("actor_kind", String(32), nullable=False),  # everyone | authorisation-id | organisation-sor
+    Column("actor_id", String(64), nullable=True),  # "*" for everyone
+    Column("valid_from_us", BigInteger, nullable=True),  # revision 0002
+    Column("valid_until_us", BigInteger, nullable=True),  # exclusive; NULL = open
     Index("ix_consent_block_patient", "patient_key", "actor_kind", "actor_id"),
     Index("ix_consent_block_rid", "consent_rid"),
+)
+
+# -------------------------------------------------------------- XDS.b registry + repository (revision 0003)
+# Native tables (IHE ITI TF-3 4.1; stored-query parameters of ITI TF-2a 3.18.4.1.2.3.7 each get an indexed
+# column or a code table).  ``ebrim`` keeps every object's registry-form ebRIM 3.0 XML so query responses
+# are rebuilt losslessly.  Times are DTM start keys (YYYYMMDDhhmmss as an integer).
+
+XdsId = String(64)  # entryUUID / logicalId ("urn:uuid:" + 36)
+XdsText = String(512)
+
+
+def _registry_object_columns() -> list[Column[Any]]:
+    return [
+        Column("pk", RowId, primary_key=True, autoincrement=True),
+        Column("entry_uuid", XdsId, nullable=False, unique=True),
+        Column("logical_id", XdsId, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("latest", Boolean, nullable=False, default=True),
+        Column("status", String(16), nullable=False),
+        Column("patient_key", String(128), nullable=True),
+        Column("submitted_us", BigInteger, nullable=False),
+        Column("ebrim", LargeBinary, nullable=False),
+    ]
+
+
+xds_document_entry = Table(
+    "xds_document_entry",
+    metadata,
+    *_registry_object_columns(),
+    Column("unique_id", XdsText, nullable=False),
+    Column("object_type", String(16), nullable=False),
+    Column("class_code", XdsText, nullable=True),
+    Column("class_scheme", XdsText, nullable=True),
+    Column("type_code", XdsText, nullable=True),
+    Column("type_scheme", XdsText, nullable=True),
+    Column("format_code", XdsText, nullable=True),
+    Column("format_scheme", XdsText, nullable=True),
+    Column("facility_code", XdsText, nullable=True),
+    Column("facility_scheme", XdsText, nullable=True),
+    Column("practice_code", XdsText, nullable=True),
+    Column("practice_scheme", XdsText, nullable=True),
+    Column("creation_key", BigInteger, nullable=True),
+    Column("service_start_key", BigInteger, nullable=True),
+    Column("service_stop_key", BigInteger, nullable=True),
+    Column("mime_type", XdsText, nullable=True),
+    Column("hash", XdsText, nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("repository_unique_id", XdsText, nullable=True),
+    # FindDocuments: patient first, then the most selective common filters (classCode + creationTime)
+    Index("ix_xds_de_patient_class", "patient_key", "class_code", "creation_key"),
+    Index("ix_xds_de_patient_created", "patient_key", "creation_key"),
+    Index("ix_xds_de_unique_id", "unique_id"),
+    Index("ix_xds_de_logical_id", "logical_id", "version"),
+)
+
+xds_entry_code = Table(
+    "xds_entry_code",
+    metadata,
+    Column("entry_pk", RowId, ForeignKey("xds_document_entry.pk", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # event | confidentiality
+    Column("code", XdsText, nullable=False),
+    Column("scheme", XdsText, nullable=False),
+    Index("ix_xds_entry_code", "entry_pk", "kind", "code"),
+)
+
+xds_entry_author = Table(
+    "xds_entry_author",
+    metadata,
+    Column("entry_pk", RowId, ForeignKey("xds_document_entry.pk", ondelete="CASCADE"), nullable=False),
+    Column("person", XdsText, nullable=False),
+    Index("ix_xds_entry_author", "entry_pk"),
+)
+
+xds_entry_reference = Table(
+    "xds_entry_reference",
+    metadata,
+    Column("entry_pk", RowId, ForeignKey("xds_document_entry.pk", ondelete="CASCADE"), nullable=False),
+    Column("value", XdsText, nullable=False),
+    Index("ix_xds_entry_reference", "entry_pk", "value"),
+)
+
+xds_submission_set = Table(
+    "xds_submission_set",
+    metadata,
+    *_registry_object_columns(),
+    Column("unique_id", XdsText, nullable=False),
+    Column("source_id", XdsText, nullable=True),
+    Column("submission_key", BigInteger, nullable=True),
+    Column("content_type_code", XdsText, nullable=True),
+    Column("content_type_scheme", XdsText, nullable=True),
+    Index("ix_xds_ss_patient_time", "patient_key", "submission_key"),
+    Index("ix_xds_ss_unique_id", "unique_id"),
+    Index("ix_xds_ss_logical_id", "logical_id", "version"),
+)
+
+xds_submission_set_author = Table(
+    "xds_submission_set_author",
+    metadata,
+    Column("set_pk", RowId, ForeignKey("xds_submission_set.pk", ondelete="CASCADE"), nullable=False),
+    Column("person", XdsText, nullable=False),
+    Index("ix_xds_ss_author", "set_pk"),
+)
+
+xds_folder = Table(
+    "xds_folder",
+    metadata,
+    *_registry_object_columns(),
+    Column("unique_id", XdsText, nullable=False),
+    Column("last_update_key", BigInteger, nullable=True),
+    Index("ix_xds_folder_patient_time", "patient_key", "last_update_key"),
+    Index("ix_xds_folder_unique_id", "unique_id"),
+    Index("ix_xds_folder_logical_id", "logical_id", "version"),
+)
+
+xds_folder_code = Table(
+    "xds_folder_code",
+    metadata,
+    Column("folder_pk", RowId, ForeignKey("xds_folder.pk", ondelete="CASCADE"), nullable=False),
+    Column("code", XdsText, nullable=False),
+    Column("scheme", XdsText, nullable=False),
+    Index("ix_xds_folder_code", "folder_pk", "code"),
+)
+
+xds_association = Table(
+    "xds_association",
+    metadata,
+    *_registry_object_columns(),
+    Column("association_type", String(128), nullable=False),
+    Column("source_uuid", XdsId, nullable=False),
+    Column("target_uuid", XdsId, nullable=False),
+    Index("ix_xds_assoc_source", "source_uuid", "association_type"),
+    Index("ix_xds_assoc_target", "target_uuid", "association_type"),
+    Index("ix_xds_assoc_logical_id", "logical_id", "version"),
+)
+
+# The repository's documents: metadata of the bytes in the content-addressed blob store (key = sha256).
+xds_repository_document = Table(
+    "xds_repository_document",
+    metadata,
+    Column("unique_id", XdsText, primary_key=True),
+    Column("repository_unique_id", XdsText, nullable=False),
+    Column("mime_type", XdsText, nullable=False),
+    Column("sha1", String(40), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("patient_key", String(128), nullable=True),
+    Column("stored_us", BigInteger, nullable=False),
+    Index("ix_xds_repo_sha256", "sha256"),
+)
+
+XDS_TABLES: tuple[Table, ...] = (
+    xds_document_entry,
+    xds_entry_code,
+    xds_entry_author,
+    xds_entry_reference,
+    xds_submission_set,
+    xds_submission_set_author,
+    xds_folder,
+    xds_folder_code,
+    xds_association,
+    xds_repository_document,
 )

@@ -78,13 +78,8 @@ def group_index_rows(
     """Rows for several resources, grouped per table for one executemany each."""
     grouped: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for rid, patient_key, entries in rows:
-        seen: set[tuple[Table, tuple[tuple[str, Any], ...]]] = set()
-        for entry in entries:
+        for entry in entries:  # extraction already removed duplicates
             table, values = _row(entry)
-            key = (table, tuple(sorted(values.items())))
-            if key in seen:  # the same value reached by two paths indexes once
-                continue
-            seen.add(key)
             values["rid"] = rid
             values["patient_key"] = patient_key
             grouped[table].append(values)

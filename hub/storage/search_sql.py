@@ -77,10 +77,11 @@ def like_escape(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ConsentBlock:
-    """Consent filter for one requester: rows of blocked patients are excluded inside the query."""
+    """Consent filter for one requester: rows of patients who block any of ``actor_keys`` are excluded
+    inside the query (security.consent documents the semantics)."""
 
-    authorisation_id: str | None
-    organisation_sor: str | None
+    actor_keys: tuple[tuple[str, str], ...]  # (actor_kind, actor_id) pairs that would block the requester
+    now_us: int
 
 
 def _date_match(start: ColumnElement[int], end: ColumnElement[int], q: DateQuery) -> ColumnElement[bool]:
@@ -225,14 +226,19 @@ def criterion_clause(c: Criterion, rid: ColumnElement[int] = R.rid) -> ColumnEle
 
 def consent_clause(block: ConsentBlock) -> ColumnElement[bool]:
     b = consent_block.c
-    actors = [b.actor_kind == "all"]
-    if block.authorisation_id:
-        actors.append(and_(b.actor_kind == "auth", b.actor_id == block.authorisation_id))
-    if block.organisation_sor:
-        actors.append(and_(b.actor_kind == "sor", b.actor_id == block.organisation_sor))
+    actors = or_(
+        false(), *(and_(b.actor_kind == kind, b.actor_id == ident) for kind, ident in block.actor_keys)
+    )
     return or_(
         R.patient_key.is_(None),
-        not_(exists().where(b.patient_key == R.patient_key, or_(*actors))),
+        not_(
+            exists().where(
+                b.patient_key == R.patient_key,
+                actors,
+                or_(b.valid_from_us.is_(None), b.valid_from_us <= block.now_us),
+                or_(b.valid_until_us.is_(None), b.valid_until_us > block.now_us),
+            )
+        ),
     )
 
 

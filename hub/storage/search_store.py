@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,12 +23,17 @@ class SearchSpec:
     res_type: str | None
     criteria: tuple[Criterion, ...]
     sort: tuple[SortKey, ...]
-    patient_key: str | None = None
+    patient_key: str | None = None  # rows must belong to this patient (a citizen's own compartment)
     consent: ConsentBlock | None = None
+    patient_ref: str | None = None  # a Patient id named by the criteria (a hint: the criteria still apply)
+    patient_ref_keys: tuple[str, ...] = ()  # the keys that Patient's rows may carry, once resolved
 
     def where(self) -> list[ColumnElement[bool]]:
         """The WHERE conditions, built once per search and shared by page, count and withheld checks."""
-        return base_query(self.res_type, self.criteria, patient_key=self.patient_key, consent=self.consent)
+        where = base_query(self.res_type, self.criteria, patient_key=self.patient_key, consent=self.consent)
+        if self.patient_ref_keys:
+            where.append(R.patient_key.in_(self.patient_ref_keys))
+        return where
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,6 @@ async def withheld_exists_txn(conn: AsyncConnection, spec: SearchSpec) -> bool:
     """True when consent removed at least one match (the caller warns, never saying what was withheld)."""
     if spec.consent is None:
         return False
-    where = base_query(spec.res_type, spec.criteria, patient_key=spec.patient_key)
+    where = replace(spec, consent=None).where()
     stmt = select(R.rid).where(*where, not_(consent_clause(spec.consent))).limit(1)
     return (await conn.execute(stmt)).first() is not None

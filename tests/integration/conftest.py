@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +14,16 @@ from hub.core.settings import Settings
 from hub.storage import ensure_ready
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, data_dir=data_dir, base_url="http://testserver", **overrides)
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test app: explicit ``open`` security unless a test asks for another mode."""
+    security = overrides.pop("security", {"mode": "open"})
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        base_url="http://testserver",
+        security=security,
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -30,4 +39,5 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+    await services.fhir.audit.close()
     await services.fhir.db.close()

@@ -17,6 +17,7 @@ from hub.core.errors import PreconditionFailedError
 from hub.fhir.context import RequestContext
 from hub.fhir.interactions.conditional import find_matches_txn
 from hub.fhir.outcomes import WriteOutcome
+from hub.fhir.patient_keys import resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.service import FhirService
 from hub.fhir.writes import PreparedWrite, finalise, new_id, prepare
@@ -68,6 +69,7 @@ async def insert_prepared_txn(
     *,
     method: str,
 ) -> WriteOutcome:
+    (prepared,) = await resolve_keys_txn(conn, [prepared])
     now = svc.clock()
     data = finalise(prepared, version=1, last_updated=now)
     rid = await insert_new_txn(

@@ -10,6 +10,7 @@ with a warning under ``Prefer: handling=lenient`` (default), 400 under strict.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -39,6 +40,7 @@ from hub.storage import (
     StoredResource,
     count_txn,
     include_txn,
+    patient_keys_txn,
     revinclude_txn,
     search_page_txn,
     withheld_exists_txn,
@@ -66,24 +68,18 @@ def compartment_hint(criteria: Sequence[Criterion]) -> str | None:
     return None
 
 
+# Types whose patient_key comes from the very reference the ``patient``/``subject`` parameter searches.
+_KEYED_BY_REFERENCE = frozenset({"Observation", "Consent", "Device", "DocumentReference"})
+
+
 def build_spec(resource_type: str, request: SearchRequest, decision: AccessDecision) -> SearchSpec:
-    hint = compartment_hint(request.criteria)
-    if decision.patient_key is not None:
-        if hint is not None and hint != decision.patient_key:
-            hint = "\x00no-such-patient"  # a citizen asking for someone else's data sees nothing
-        else:
-            hint = decision.patient_key
-    # the hint is only safe where patient_key is derived from that same reference
-    if (
-        resource_type not in ("Observation", "Consent", "Device", "DocumentReference")
-        and decision.patient_key is None
-    ):
-        hint = None
+    hint = compartment_hint(request.criteria) if resource_type in _KEYED_BY_REFERENCE else None
     return SearchSpec(
         res_type=resource_type,
         criteria=tuple(request.criteria),
         sort=tuple(request.sort),
-        patient_key=hint,
+        patient_key=decision.patient_key,  # a citizen: only their own compartment
+        patient_ref=hint,
         consent=decision.consent,
     )
 
@@ -97,6 +93,11 @@ async def find_page_txn(
     count: int,
     want_total: bool,
 ) -> tuple[Page, int | None, list[StoredResource], bool]:
+    if spec.patient_ref is not None:
+        keys = await patient_keys_txn(conn, [spec.patient_ref])
+        spec = replace(
+            spec, patient_ref_keys=tuple({spec.patient_ref, keys.get(spec.patient_ref, spec.patient_ref)})
+        )
     where = spec.where()
     page = (
         await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, where=where)

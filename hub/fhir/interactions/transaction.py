@@ -24,6 +24,7 @@ from hub.fhir.interactions.delete import delete_txn
 from hub.fhir.interactions.patch import apply_patch_entry_txn
 from hub.fhir.interactions.update import parse_if_match, update_txn
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
+from hub.fhir.patient_keys import in_flight_keys, resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.service import FhirService
 from hub.fhir.writes import PreparedWrite, finalise, new_id, prepare
@@ -169,6 +170,11 @@ async def _create_many_txn(
     prepared: dict[int, PreparedWrite],
     decision: AccessDecision,
 ) -> dict[int, WriteOutcome]:
+    resolved = await resolve_keys_txn(
+        conn, [prepared[e.index] for e in creates], in_flight_keys(list(prepared.values()))
+    )
+    for entry, p in zip(creates, resolved, strict=True):
+        prepared[entry.index] = p
     items: list[NewResource] = []
     for entry in creates:
         p = prepared[entry.index]

@@ -15,6 +15,7 @@ from hub.core.errors import ConflictError, InvalidInputError, PreconditionFailed
 from hub.fhir.context import RequestContext
 from hub.fhir.interactions.create import insert_prepared_txn
 from hub.fhir.outcomes import WriteOutcome
+from hub.fhir.patient_keys import resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.service import FhirService
 from hub.fhir.writes import PreparedWrite, finalise, prepare
@@ -73,6 +74,7 @@ async def update_txn(
     expected_version: int | None,
     method: str,
 ) -> WriteOutcome:
+    (prepared,) = await resolve_keys_txn(conn, [prepared])
     current = await lock_current_txn(conn, prepared.resource_type, prepared.resource_id)
     if current is None:
         if expected_version is not None:

@@ -69,7 +69,8 @@ def date_range(text: str) -> tuple[int, int] | None:
         start, end = _local_range(year, parts)
     except ValueError:  # month 13, day 31 in April, hour 24 ...: not a date
         return None
-    return max(MIN_US, start - offset), min(MAX_US, end - offset)
+    # an offset can push the first or last representable day past the limits: clamp both ends
+    return min(MAX_US, max(MIN_US, start - offset)), min(MAX_US, max(MIN_US, end - offset))
 
 
 def _local_range(year: int, parts: dict[str, str | None]) -> tuple[int, int]:

@@ -19,9 +19,12 @@ from typing import Any
 
 from hub.core.errors import InvalidInputError
 from hub.core.search import IndexEntry, IndexValue, SearchParamType
-from hub.fhir.search.expressions import CompiledExpression, ExpressionPlan, TypedNode
+from hub.fhir.search.expressions import CompiledExpression, ExpressionPlan
+from hub.fhir.search.fast_path import TypedNode
 from hub.fhir.search.index_values import CONVERTERS, reference_values
 from hub.fhir.search.registry import SearchParameterDef, SearchParameterRegistry
+
+_ENTRY_CACHE = 16_384  # cached rows per extractor before the cache starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class IndexExtractor:
         self._fast_paths = fast_paths
         self._compiled: dict[str, CompiledExpression] = {}
         self._plans: dict[str, _TypePlan] = {}
+        self._entries: dict[tuple[int, int], IndexEntry] = {}
         self._generation = registry.generation
         self._converters = dict(CONVERTERS)
         self._converters[SearchParamType.REFERENCE] = lambda node, where: reference_values(
@@ -94,15 +98,24 @@ class IndexExtractor:
         plan = self._plan(_resource_type(resource))
         entries: list[IndexEntry] = []
         converted: dict[tuple[int, int], list[IndexValue]] = {}
+        cache = self._entries
+        if len(cache) > _ENTRY_CACHE:
+            cache.clear()
         for step, nodes in zip(plan.steps, plan.expressions.evaluate(resource), strict=True):
             if not nodes:
                 continue
             values = _convert(step, nodes, converted)
             if len(values) > 1:
                 values = list(dict.fromkeys(values))
-            # rows of different parameters never collide (distinct hashes): no global de-duplication
-            param_type = step.definition.type
-            entries += [IndexEntry(step.hash, param_type, value) for value in values]
+            # Rows of different parameters never collide (distinct hashes): no global de-duplication.
+            # Recurring values are shared objects (index_values caches them), so their rows are too:
+            # a cached row holds its value, so no live object can reuse a cached key's id().
+            for value in values:
+                key = (step.hash, id(value))
+                entry = cache.get(key)
+                if entry is None or entry.value is not value:
+                    entry = cache[key] = IndexEntry(step.hash, step.definition.type, value)
+                entries.append(entry)
         return tuple(entries)
 
     def values(self, resource: Mapping[str, Any], code: str) -> tuple[IndexValue, ...]:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub.fhir.search.caching import short_arguments_cache
 from hub.fhir.search.normalization import clip
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"
@@ -62,12 +63,20 @@ def reference_type(reference: Mapping[str, Any], local_base: str | None = None) 
     This is what ``resolve() is Patient`` needs in a search expression: telehub
     never fetches the target while indexing.
     """
-    literal = reference.get("reference")
-    if isinstance(literal, str):
+    literal, declared = reference.get("reference"), reference.get("type")
+    return _type_of(
+        literal if isinstance(literal, str) else None,
+        declared if isinstance(declared, str) else None,
+        local_base,
+    )
+
+
+@short_arguments_cache
+def _type_of(literal: str | None, declared: str | None, local_base: str | None) -> str | None:
+    if literal is not None:
         parsed = parse_reference(literal, local_base)
         if parsed is not None and parsed.target_type is not None:
             return parsed.target_type
-    declared = reference.get("type")
-    if isinstance(declared, str) and TYPE_RE.fullmatch(declared):
+    if declared is not None and TYPE_RE.fullmatch(declared):
         return declared
     return None

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hub.core.errors import ConfigurationError
+from hub.core.errors import ConfigurationError, ValidationFailedError
 from hub.core.search import SearchParamType, param_hash
-from hub.fhir.search.expressions import CompiledExpression, branch_root, split_union
+from hub.fhir.search.expressions import CompiledExpression, split_union
+from hub.fhir.search.fast_path import branch_root
 from hub.fhir.search.r4_parameters import R4_PARAMETERS
 
 _log = logging.getLogger(__name__)
@@ -149,10 +150,10 @@ class SearchParameterRegistry:
                 if expression is None:
                     skip(url, code, f"no expression branch applies to {base}")
                     continue
-                try:
-                    CompiledExpression(expression)
-                except Exception as exc:  # fhirpathpy raises bare Exception subclasses on bad syntax
-                    skip(url, code, f"expression does not compile: {exc}", logging.WARNING)
+                try:  # compile, and probe once: fhirpathpy reports unknown functions only when run
+                    CompiledExpression(expression).evaluate({"resourceType": base})
+                except (ConfigurationError, ValidationFailedError) as exc:
+                    skip(url, code, f"expression does not compile: {exc.message}", logging.WARNING)
                     continue
                 targets = tuple(str(t) for t in resource.get("target", ()) if isinstance(t, str))
                 definition = SearchParameterDef(base, code, param_type, expression, targets, url or None)

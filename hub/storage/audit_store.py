@@ -1,0 +1,149 @@
+"""SQL for the append-only, hash-chained audit log (IHE BALP records serialised by ``security.audit``).
+
+Each row stores the hash of the previous row; appends take the engine's audit
+chain lock (an advisory transaction lock on PostgreSQL, the writer lane on
+SQLite) so concurrent transactions cannot fork the chain.  The hash function is
+passed in: storage does not know the record format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.storage.engines import StorageEngine
+from hub.storage.schema import audit_log
+
+A = audit_log.c
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One record to append (``record`` is its canonical JSON) or one stored row (with seq and hashes)."""
+
+    recorded_us: int
+    action: str
+    outcome: str
+    patient_key: str | None
+    actor: str | None
+    organisation: str | None
+    purpose: str | None
+    override: bool
+    record: bytes
+    seq: int = 0
+    prev_hash: str = ""
+    row_hash: str = ""
+
+    @property
+    def record_bytes(self) -> bytes:
+        return self.record
+
+
+async def append_audit_txn(
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    rows: Sequence[AuditRow],
+    hasher: Callable[[str, bytes], str],
+) -> None:
+    """Append ``rows`` in order, chaining each row's hash to the previous one."""
+    if not rows:
+        return
+    await engine.lock_audit_chain(conn)
+    last = (await conn.execute(select(A.hash).order_by(A.seq.desc()).limit(1))).scalar_one_or_none()
+    prev = last or GENESIS
+    values = []
+    for row in rows:
+        digest = hasher(prev, row.record)
+        values.append(
+            {
+                "recorded_us": row.recorded_us,
+                "action": row.action[:64],
+                "outcome": row.outcome[:16],
+                "patient_key": row.patient_key,
+                "actor": row.actor[:512] if row.actor else None,
+                "organisation": row.organisation,
+                "purpose": row.purpose,
+                "override": row.override,
+                "record": row.record.decode("utf-8"),
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    await conn.execute(insert(audit_log), values)
+
+
+def _row(r: Sequence[object]) -> AuditRow:
+    seq, recorded, action, outcome, patient, actor, org, purpose, override, record, prev, digest = r
+    return AuditRow(
+        recorded_us=int(recorded),  # type: ignore[call-overload]
+        action=str(action),
+        outcome=str(outcome),
+        patient_key=str(patient) if patient is not None else None,
+        actor=str(actor) if actor is not None else None,
+        organisation=str(org) if org is not None else None,
+        purpose=str(purpose) if purpose is not None else None,
+        override=bool(override),
+        record=str(record).encode("utf-8"),
+        seq=int(seq),  # type: ignore[call-overload]
+        prev_hash=str(prev),
+        row_hash=str(digest),
+    )
+
+
+_COLUMNS = (
+    A.seq,
+    A.recorded_us,
+    A.action,
+    A.outcome,
+    A.patient_key,
+    A.actor,
+    A.organisation,
+    A.purpose,
+    A.override,
+    A.record,
+    A.prev_hash,
+    A.hash,
+)
+
+
+async def audit_rows_txn(conn: AsyncConnection, after_seq: int, limit: int) -> list[AuditRow]:
+    """Rows in chain order after ``after_seq`` (for verification, in chunks)."""
+    stmt = select(*_COLUMNS).where(A.seq > after_seq).order_by(A.seq).limit(limit)
+    return [_row(r) for r in (await conn.execute(stmt)).all()]
+
+
+async def audit_row_txn(conn: AsyncConnection, seq: int) -> AuditRow | None:
+    row = (await conn.execute(select(*_COLUMNS).where(A.seq == seq))).first()
+    return _row(row) if row is not None else None
+
+
+async def audit_search_txn(
+    conn: AsyncConnection,
+    *,
+    patient_key: str | None,
+    since_us: int | None,
+    until_us: int | None,
+    action: str | None,
+    before_seq: int | None,
+    limit: int,
+) -> tuple[list[AuditRow], int]:
+    """Newest first, keyset-paged on seq, with the total."""
+    where = []
+    if patient_key is not None:
+        where.append(A.patient_key == patient_key)
+    if since_us is not None:
+        where.append(A.recorded_us >= since_us)
+    if until_us is not None:
+        where.append(A.recorded_us <= until_us)
+    if action is not None:
+        where.append(A.action == action)
+    total = int((await conn.execute(select(func.count()).select_from(audit_log).where(*where))).scalar_one())
+    if before_seq is not None:
+        where.append(A.seq < before_seq)
+    stmt = select(*_COLUMNS).where(*where).order_by(A.seq.desc()).limit(limit)
+    return [_row(r) for r in (await conn.execute(stmt)).all()], total
