@@ -11,11 +11,16 @@ from starlette.routing import BaseRoute, Route
 from hub.api.errors import fhir_error_response
 from hub.api.fhir_routes import fhir_routes
 from hub.api.health import health
+from hub.api.minlog import minlog
 from hub.core.errors import MethodNotAllowedError, NotFoundError
 
 
 def build_routes() -> list[BaseRoute]:
-    return [Route("/health", health, methods=["GET"]), *fhir_routes()]
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/minlog", minlog, methods=["GET"]),
+        *fhir_routes(),
+    ]
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -226,3 +226,28 @@ async def test_audit_event_is_read_only_and_chain_detects_tampering(secure: Any,
         )
     result = await verify_log(db)
     assert result.broken_seq is not None and "edited" in (result.reason or "")
+
+
+async def test_minlog_page_shows_accesses_by_others(secure: Any, token: Token) -> None:
+    client, services = secure
+    ids = await seed(client, token)
+    doctor = token(
+        "physician",
+        purpose="emergency",
+        reason="<script>alert(1)</script>",
+        authorisation_id="BCD12",
+        sor="123456789012",
+    )
+    assert (
+        await client.get("/fhir/Observation", params={"patient": ids["a"]}, headers=doctor)
+    ).status_code == 200
+    await client.get("/fhir/Observation", headers=token("citizen", cpr=CPR_A))  # own access: not listed
+    await services.fhir.audit.close()
+    page = await client.get("/minlog", headers=token("citizen", cpr=CPR_A))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "BCD12" in page.text and "123456789012" in page.text
+    assert 'class="override"' in page.text
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
+    assert page.text.count("<tr class=") == 1
+    refused = await client.get("/minlog", headers=token("physician", purpose="treatment"))
+    assert refused.status_code == 403
