@@ -9,6 +9,7 @@ transaction leaves no rows behind).  Names feed the per-transaction metrics
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 TxnFn = Callable[Concatenate[AsyncConnection, P], Awaitable[T]]
+
+
+class _Mode(enum.Enum):
+    SINGLE = "single"  # one statement, autocommit
+    READ = "read"
+    WRITE = "write"
 
 
 @dataclass(slots=True)
@@ -80,7 +87,7 @@ class Database:
         **kwargs: P.kwargs,
     ) -> T:
         """Run a read transaction named ``name``."""
-        return await self._run(name, False, fn, *args, **kwargs)
+        return await self._run(name, _Mode.READ, fn, *args, **kwargs)
 
     async def run_write(
         self,
@@ -92,12 +99,23 @@ class Database:
     ) -> T:
         """Run a write transaction named ``name`` (through the engine's writer lane)."""
         async with self.engine.write_lane():
-            return await self._run(name, True, fn, *args, **kwargs)
+            return await self._run(name, _Mode.WRITE, fn, *args, **kwargs)
+
+    async def run_single(
+        self,
+        name: str,
+        fn: TxnFn[P, T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run a function that issues ONE read statement, without BEGIN/COMMIT round trips (autocommit)."""
+        return await self._run(name, _Mode.SINGLE, fn, *args, **kwargs)
 
     async def _run(
         self,
         name: str,
-        write: bool,
+        mode: _Mode,
         fn: TxnFn[P, T],
         /,
         *args: P.args,
@@ -107,10 +125,14 @@ class Database:
         failed = True
         try:
             async with self.sa_engine.connect() as conn:
-                if write:
-                    self.engine.prepare_write(conn)
-                async with conn.begin():
-                    result = await fn(conn, *args, **kwargs)
+                if mode is _Mode.SINGLE:
+                    auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    result = await fn(auto, *args, **kwargs)
+                else:
+                    if mode is _Mode.WRITE:
+                        self.engine.prepare_write(conn)
+                    async with conn.begin():
+                        result = await fn(conn, *args, **kwargs)
             failed = False
             return result
         except HubError:

@@ -16,7 +16,7 @@ from hub.storage import StoredResource, read_current_txn, read_version_txn
 async def read(svc: FhirService, ctx: RequestContext, resource_type: str, resource_id: str) -> StoredResource:
     ensure_supported(resource_type, svc.supported_types)
     decision = svc.policy.check(ctx, Action.READ, resource_type)
-    stored = await svc.db.run(
+    stored = await svc.db.run_single(
         "fhir_read", read_current_txn, resource_type, resource_id, decision.consent, decision.patient_key
     )
     return await _answer(svc, ctx, decision, Action.READ, resource_type, resource_id, stored)
@@ -29,7 +29,7 @@ async def vread(
     decision = svc.policy.check(ctx, Action.VREAD, resource_type)
     if not version.isdigit():
         raise NotFoundError(f"{resource_type}/{resource_id} has no version {version!r}")
-    stored = await svc.db.run(
+    stored = await svc.db.run_single(
         "fhir_vread",
         read_version_txn,
         resource_type,

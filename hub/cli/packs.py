@@ -1,0 +1,112 @@
+"""``telehub packs``: install and list the operator-provided CDA validation packs (issue 4).
+
+* ``telehub packs install cda-r2 PATH`` - a folder or zip with ``CDA.xsd`` or ``CDA_SDTC.xsd`` below it;
+* ``telehub packs install schematron NAME PATH [--applies-to phmr]`` - an ISO schematron file (its
+  ``.ent``/included files next to it are copied too) pre-compiled to XSLT;
+* ``telehub packs list``.
+
+Packs live under ``Settings.packs_dir`` (``<data_dir>/packs``) unless ``--packs-dir`` is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hub.core.errors import HubError
+from hub.core.settings import Settings
+from profiles.cda import DocumentFamily, InstalledPack, install_pack, list_packs
+
+app = typer.Typer(
+    name="packs", help="Install and list CDA schema and schematron packs.", no_args_is_help=True
+)
+_console = Console()
+_errors = Console(stderr=True)
+
+PacksDirOption = Annotated[
+    Path | None,
+    typer.Option("--packs-dir", help="Pack folder (default: Settings.packs_dir, i.e. <data_dir>/packs)."),
+]
+
+
+def _packs_dir(ctx: typer.Context, option: Path | None) -> Path:
+    if option is not None:
+        return option
+    settings = getattr(ctx.obj, "settings", None) if ctx.obj is not None else None
+    if isinstance(settings, Settings):
+        return settings.packs_dir
+    return Settings().packs_dir
+
+
+def _describe(pack: InstalledPack) -> str:
+    scope = ", ".join(f.value for f in pack.applies_to) or "all CDA documents"
+    where = f"{pack.directory} (entry {pack.entry}; applies to {scope})"
+    return f"{pack.kind.value} pack {pack.name!r} installed in {where}"
+
+
+@app.command("install")
+def install(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="cda-r2 or schematron")],
+    arguments: Annotated[
+        list[str], typer.Argument(metavar="[NAME] PATH", help="NAME (schematron only) and PATH")
+    ],
+    applies_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--applies-to",
+            help="Document family a schematron applies to (phmr, qrd, qfdd, apd, cda); repeatable.",
+        ),
+    ] = None,
+    packs_dir: PacksDirOption = None,
+) -> None:
+    """Install a CDA R2 schema pack or a named ISO schematron pack."""
+    if len(arguments) not in (1, 2):
+        _errors.print("expected [NAME] PATH", style="red", markup=False)
+        raise typer.Exit(2)
+    name, path = (None, arguments[0]) if len(arguments) == 1 else (arguments[0], arguments[1])
+    try:
+        families = tuple(DocumentFamily(value) for value in applies_to or ())
+    except ValueError as exc:
+        _errors.print(f"--applies-to: {exc}", style="red", markup=False)
+        raise typer.Exit(2) from exc
+    try:
+        pack = install_pack(kind, Path(path), _packs_dir(ctx, packs_dir), name, applies_to=families)
+    except HubError as exc:
+        _errors.print(f"install failed: {exc.message}", style="red", markup=False)
+        raise typer.Exit(1) from exc
+    # markup=False: paths and compiler messages may contain "[...]", which rich would read as markup
+    _console.print(f"installed {_describe(pack)}", style="green", markup=False)
+    for note in pack.notes:
+        _console.print(f"note: {note}", style="yellow", markup=False)
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, packs_dir: PacksDirOption = None) -> None:
+    """List installed packs."""
+    try:
+        packs = list_packs(_packs_dir(ctx, packs_dir))
+    except HubError as exc:
+        _errors.print(exc.message, style="red", markup=False)
+        raise typer.Exit(1) from exc
+    if not packs:
+        _console.print("no packs installed (CDA schema validation will be reported as not performed)")
+        return
+    table = Table()
+    for column in ("kind", "name"):
+        table.add_column(column, no_wrap=True)
+    for column in ("entry", "applies to", "installed", "source"):
+        table.add_column(column, overflow="fold")  # wrap long paths instead of cutting them off
+    for pack in packs:
+        scope = ", ".join(f.value for f in pack.applies_to) or "all"
+        cells = (pack.kind.value, pack.name, pack.entry, scope, pack.installed_at, pack.source)
+        table.add_row(*(Text(cell) for cell in cells))  # Text: no markup parsing of paths
+    _console.print(table)
+
+
+__all__ = ["app"]
