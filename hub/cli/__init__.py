@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import audit, dev, server
+from hub.cli import audit, dev, packs, server
 
 app = typer.Typer(
     name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
@@ -18,6 +18,7 @@ app.command()(server.config)
 app.command()(server.version)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
+app.add_typer(packs.app, name="packs")
 
 
 def main() -> None:
