@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 
-from hub.api import build_routes, install_error_handlers
-from hub.api.services import ApiServices, BearerAuthenticator
+from hub.api import ApiServices, BearerAuthenticator, build_routes, install_error_handlers
 from hub.core.settings import Settings
-from hub.fhir import FhirService, NullWriteValidator, ResourceIndexer
-from hub.fhir.access import SecurityPolicy
-from hub.fhir.audit_trail import SecurityAuditTrail
-from hub.fhir.consent_hook import ConsentHook
+from hub.fhir import (
+    ConsentHook,
+    FhirService,
+    NullWriteValidator,
+    ResourceIndexer,
+    SecurityAuditTrail,
+    SecurityPolicy,
+)
 from hub.fhir.search import default_registry
 from hub.storage import Database, ensure_ready
 from security import Authenticator

@@ -12,6 +12,7 @@ from hub.api.errors import fhir_error_response
 from hub.api.fhir_routes import fhir_routes
 from hub.api.health import health
 from hub.api.minlog import minlog
+from hub.api.services import ApiServices, BearerAuthenticator
 from hub.core.errors import MethodNotAllowedError, NotFoundError
 
 
@@ -39,4 +40,4 @@ def install_error_handlers(app: Starlette) -> None:
     app.add_exception_handler(HTTPException, _http_exception)
 
 
-__all__ = ["build_routes", "install_error_handlers"]
+__all__ = ["ApiServices", "BearerAuthenticator", "build_routes", "install_error_handlers"]

@@ -12,7 +12,7 @@ from hub.api.errors import fhir_error_response
 from hub.api.fhir_http import request_context
 from hub.api.services import ApiServices
 from hub.core.errors import HubError
-from hub.fhir.access_log import access_log
+from hub.fhir import access_log
 from security import AccessLogEntry
 
 _PAGE = """<!doctype html>

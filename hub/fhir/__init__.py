@@ -1,6 +1,10 @@
 """FHIR R4 REST semantics: interactions, Bundles, structural checks, capabilities."""
 
+from hub.fhir.access import SecurityPolicy
+from hub.fhir.access_log import access_log
+from hub.fhir.audit_trail import AuditWriter, SecurityAuditTrail, build_rows
 from hub.fhir.capabilities import SOFTWARE_VERSION, capability_statement
+from hub.fhir.consent_hook import ConsentHook
 from hub.fhir.context import Handling, RequestContext, ReturnPreference
 from hub.fhir.indexing import ResourceIndexer
 from hub.fhir.interactions.audit_events import read_audit_event, refuse_write, search_audit_events
@@ -36,7 +40,9 @@ __all__ = [
     "AllowAllPolicy",
     "AuditEntry",
     "AuditTrail",
+    "AuditWriter",
     "BundleOutcome",
+    "ConsentHook",
     "FhirService",
     "Handling",
     "NullAuditTrail",
@@ -44,10 +50,14 @@ __all__ = [
     "RequestContext",
     "ResourceIndexer",
     "ReturnPreference",
+    "SecurityAuditTrail",
+    "SecurityPolicy",
     "StoredResource",
     "WriteHook",
     "WriteOutcome",
     "WriteValidator",
+    "access_log",
+    "build_rows",
     "capability_statement",
     "create",
     "delete",
