@@ -31,6 +31,7 @@ _ACTIONS: dict[Action, SecurityAction | None] = {
     Action.TRANSACTION: None,  # each entry is decided on its own
     Action.BATCH: None,
     Action.CAPABILITIES: None,
+    Action.CONSENT_DENIAL: None,
 }
 
 

@@ -52,6 +52,7 @@ ACTIONS: dict[Action, AuditAction] = {
     Action.TRANSACTION: AuditAction.TRANSACTION,
     Action.BATCH: AuditAction.TRANSACTION,
     Action.CAPABILITIES: AuditAction.READ,
+    Action.CONSENT_DENIAL: AuditAction.CONSENT_DENIAL,
 }
 _OUTCOMES = {o.value: o for o in AuditOutcome}
 _SERVER_SIDE = frozenset({ErrorCategory.STORAGE, ErrorCategory.CONFIGURATION})

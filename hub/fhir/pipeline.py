@@ -33,6 +33,7 @@ class Action(enum.Enum):
     TRANSACTION = "transaction"
     BATCH = "batch"
     CAPABILITIES = "capabilities"
+    CONSENT_DENIAL = "consent-denial"  # audit only: data withheld by negative consent
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,16 +50,33 @@ async def _answer(
     resource_id: str,
     stored: StoredResource | None,
 ) -> StoredResource:
+    """Success is audited here; failures by the door (one place for every refused or failed request)."""
     if stored is None:
-        await svc.audit.record(ctx, AuditEntry(action, "4", resource_type, (resource_id,), ()), decision)
+        if decision.consent is not None:
+            await _audit_consent_denial(svc, ctx, decision, resource_type, resource_id)
         raise NotFoundError(f"{resource_type}/{resource_id} is not known", message_id="TH-REST-NOT-FOUND")
-    patients = (stored.patient_key,) if stored.patient_key else ()
     if stored.deleted:
-        await svc.audit.record(
-            ctx, AuditEntry(action, "4", resource_type, (resource_id,), patients), decision
-        )
         raise GoneError(
             f"{resource_type}/{resource_id} was deleted (version {stored.version})", message_id="TH-REST-GONE"
         )
+    patients = (stored.patient_key,) if stored.patient_key else ()
     await svc.audit.record(ctx, AuditEntry(action, "0", resource_type, (resource_id,), patients), decision)
     return stored
+
+
+async def _audit_consent_denial(
+    svc: FhirService, ctx: RequestContext, decision: AccessDecision, resource_type: str, resource_id: str
+) -> None:
+    """A read that consent (not absence) made empty is audited as a consent denial; the answer stays 404."""
+    hidden = await svc.db.run_single("fhir_read_consent_check", read_current_txn, resource_type, resource_id)
+    if hidden is not None and not hidden.deleted:
+        patients = (hidden.patient_key,) if hidden.patient_key else ()
+        entry = AuditEntry(
+            Action.CONSENT_DENIAL,
+            "4",
+            resource_type,
+            (resource_id,),
+            patients,
+            detail="blocked by the patient's negative consent",
+        )
+        await svc.audit.record(ctx, entry, decision)

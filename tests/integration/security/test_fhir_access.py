@@ -152,6 +152,10 @@ async def test_negative_consent_inside_queries_and_emergency_override(secure: An
     warning = [e for e in body["entry"] if e["search"]["mode"] == "outcome"]
     assert "withheld" in warning[0]["resource"]["issue"][0]["diagnostics"]
     assert (await client.get(f"/fhir/Patient/{ids['a']}", headers=doctor)).status_code == 404
+    await services.fhir.audit.close()
+    denials = (await client.get("/fhir/AuditEvent", params={"action": "consent-denial"},
+                                headers=token("admin"))).json()
+    assert denials["total"] == 1
     # another doctor is not blocked
     other = token("physician", purpose="treatment", authorisation_id="XYZ98", sor="999999999999")
     assert (await client.get("/fhir/Observation", headers=other)).json()["total"] == 4
