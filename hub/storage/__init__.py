@@ -22,7 +22,12 @@ from hub.storage.registry_reads import (
     objects_by_uuid_txn,
     packages_by_unique_id_txn,
 )
-from hub.storage.registry_search import find_entries_txn, find_folders_txn, find_submission_sets_txn
+from hub.storage.registry_search import (
+    find_entries_txn,
+    find_folders_txn,
+    find_submission_sets_txn,
+    withheld_entries_exist_txn,
+)
 from hub.storage.registry_store import delete_objects_txn, insert_registry_txn, update_objects_txn
 from hub.storage.repository_store import (
     insert_repository_documents_txn,
@@ -104,6 +109,7 @@ __all__ = [
     "search_page_txn",
     "update_objects_txn",
     "upgrade",
+    "withheld_entries_exist_txn",
     "withheld_exists_txn",
     "write_version_txn",
 ]

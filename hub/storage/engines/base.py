@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from contextlib import AbstractAsyncContextManager
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
@@ -40,3 +41,11 @@ class StorageEngine(abc.ABC):
     @abc.abstractmethod
     def prepare_location(self) -> None:
         """Create whatever must exist before connecting (e.g. the directory of an SQLite file)."""
+
+    def like_case_sensitive(self, column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+        """SQL ``LIKE`` without an escape character (``%`` any run, ``_`` one character), case-sensitive.
+
+        XDS stored queries define LIKE this way (ITI TF-2a 3.18.4.1.2.3.5); PostgreSQL's LIKE is already
+        case-sensitive, so only its default backslash escape needs neutralising.
+        """
+        return column.like(pattern.replace("\\", "\\\\"), escape="\\")

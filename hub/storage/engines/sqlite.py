@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
@@ -76,6 +76,10 @@ class SqliteEngine(StorageEngine):
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         """Writes are already serialised by the single writer lane."""
 
+    def like_case_sensitive(self, column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
+        """SQLite's LIKE ignores ASCII case, so the pattern becomes a (case-sensitive) GLOB."""
+        return column.op("GLOB")(like_to_glob(pattern))
+
     def prepare_location(self) -> None:
         path = self.database_path
         if path is not None:
@@ -87,3 +91,19 @@ class SqliteEngine(StorageEngine):
         if not rest or rest.startswith(":memory:"):
             return None
         return Path(rest.split("?", 1)[0])
+
+
+_GLOB_LITERALS = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+def like_to_glob(pattern: str) -> str:
+    """``%`` -> ``*``, ``_`` -> ``?``; GLOB's own metacharacters in the pattern are matched literally."""
+    out = []
+    for ch in pattern:
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            out.append(_GLOB_LITERALS.get(ch, ch))
+    return "".join(out)

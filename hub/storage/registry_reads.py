@@ -1,0 +1,176 @@
+"""SQL that reads registry objects by identity: entryUUID, uniqueId, logicalId, association ends
+(what the XDS registry rules look up, IHE ITI TF-2b 3.42.4.1.3 / 3.57.4.1.3 / 3.62.4.1.3, and the Get*
+stored queries of ITI TF-2a 3.18.4.1.2.3.7).
+
+Each lookup is one statement: the four object tables are read through ``UNION ALL`` with the same
+columns, so a batch of mixed ids costs one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    exists,
+    false,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.core.registry_query import AssociationFilter, ObjectHeader, ObjectKind, StoredObject
+from hub.storage.registry_store import OBJECT_TABLES
+from hub.storage.schema import consent_block, resource, xds_association
+from hub.storage.search_sql import ConsentBlock
+
+A = xds_association.c
+
+
+def object_select(kind: ObjectKind, table: Table, *, with_ebrim: bool = True) -> Select[Any]:
+    """The common columns of one object table, for :func:`row_to_object`."""
+    c = table.c
+    is_association = kind is ObjectKind.ASSOCIATION
+    return select(
+        literal(kind.value).label("kind"),
+        c.entry_uuid,
+        c.logical_id,
+        c.version,
+        c.status,
+        c.patient_key,
+        (c.ebrim if with_ebrim else literal(b"")).label("ebrim"),
+        (null() if is_association else c.unique_id).label("unique_id"),
+        (c.association_type if is_association else null()).label("association_type"),
+        (c.source_uuid if is_association else null()).label("source_uuid"),
+        (c.target_uuid if is_association else null()).label("target_uuid"),
+    )
+
+
+def row_to_object(row: Sequence[Any]) -> StoredObject:
+    kind, entry_uuid, logical_id, version, status, patient_key, ebrim, unique_id, atype, source, target = row
+    return StoredObject(
+        kind=ObjectKind(kind),
+        header=ObjectHeader(entry_uuid, logical_id, int(version), status, patient_key, bytes(ebrim or b"")),
+        unique_id=unique_id,
+        association_type=atype,
+        source=source,
+        target=target,
+    )
+
+
+async def _union(
+    conn: AsyncConnection,
+    kinds: Collection[ObjectKind],
+    where: Any,
+) -> list[StoredObject]:
+    parts = [object_select(kind, OBJECT_TABLES[kind]).where(where(OBJECT_TABLES[kind])) for kind in kinds]
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    return [row_to_object(r) for r in (await conn.execute(statement)).all()]
+
+
+async def objects_by_uuid_txn(conn: AsyncConnection, entry_uuids: Collection[str]) -> list[StoredObject]:
+    """Objects of any kind with these entryUUIDs."""
+    if not entry_uuids:
+        return []
+    ids = sorted(set(entry_uuids))
+    return await _union(conn, list(ObjectKind), lambda t: t.c.entry_uuid.in_(ids))
+
+
+async def entries_by_unique_id_txn(conn: AsyncConnection, unique_ids: Collection[str]) -> list[StoredObject]:
+    """Every version of the DocumentEntries with these uniqueIds."""
+    if not unique_ids:
+        return []
+    ids = sorted(set(unique_ids))
+    return await _union(conn, [ObjectKind.DOCUMENT_ENTRY], lambda t: t.c.unique_id.in_(ids))
+
+
+async def packages_by_unique_id_txn(conn: AsyncConnection, unique_ids: Collection[str]) -> list[StoredObject]:
+    """SubmissionSets and Folders with these uniqueIds."""
+    if not unique_ids:
+        return []
+    ids = sorted(set(unique_ids))
+    kinds = [ObjectKind.SUBMISSION_SET, ObjectKind.FOLDER]
+    return await _union(conn, kinds, lambda t: t.c.unique_id.in_(ids))
+
+
+async def latest_by_logical_id_txn(conn: AsyncConnection, logical_ids: Collection[str]) -> list[StoredObject]:
+    """The latest version of each logical object (ITI-57)."""
+    if not logical_ids:
+        return []
+    ids = sorted(set(logical_ids))
+    return await _union(conn, list(ObjectKind), lambda t: and_(t.c.logical_id.in_(ids), t.c.latest.is_(True)))
+
+
+def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock) -> ColumnElement[bool]:
+    """Rows of patients who block the requester (now) are excluded; rows without a patient stay."""
+    b = consent_block.c
+    actors = or_(
+        false(), *(and_(b.actor_kind == kind, b.actor_id == ident) for kind, ident in block.actor_keys)
+    )
+    return or_(
+        patient_key.is_(None),
+        not_(
+            exists().where(
+                b.patient_key == patient_key,
+                actors,
+                or_(b.valid_from_us.is_(None), b.valid_from_us <= block.now_us),
+                or_(b.valid_until_us.is_(None), b.valid_until_us > block.now_us),
+            )
+        ),
+    )
+
+
+def association_clause(f: AssociationFilter) -> ColumnElement[bool]:
+    ends = sorted(set(f.ends))
+    if f.sources_only:
+        match: ColumnElement[bool] = A.source_uuid.in_(ends)
+    elif f.targets_only:
+        match = A.target_uuid.in_(ends)
+    elif f.both_ends:
+        match = and_(A.source_uuid.in_(ends), A.target_uuid.in_(ends))
+    else:
+        match = or_(A.source_uuid.in_(ends), A.target_uuid.in_(ends))
+    parts = [match]
+    if f.types:
+        parts.append(A.association_type.in_(list(f.types)))
+    if f.statuses:
+        parts.append(A.status.in_(list(f.statuses)))
+    if f.patient_key is not None:
+        parts.append(A.patient_key == f.patient_key)
+    return and_(*parts)
+
+
+async def associations_txn(
+    conn: AsyncConnection, f: AssociationFilter, *, consent: ConsentBlock | None = None
+) -> list[StoredObject]:
+    """Associations touching ``f.ends`` (see :class:`AssociationFilter`), in insertion order; with
+    ``consent``, those of patients who block the requester are left out."""
+    if not f.ends:
+        return []
+    statement = (
+        object_select(ObjectKind.ASSOCIATION, xds_association).where(association_clause(f)).order_by(A.pk)
+    )
+    if consent is not None:
+        statement = statement.where(consent_clause(A.patient_key, consent))
+    return [row_to_object(r) for r in (await conn.execute(statement)).all()]
+
+
+async def known_patient_keys_txn(conn: AsyncConnection, patient_keys: Collection[str]) -> set[str]:
+    """The subset of ``patient_keys`` that a Patient resource of the hub carries (patient registry mode)."""
+    if not patient_keys:
+        return set()
+    r = resource.c
+    statement = (
+        select(r.patient_key)
+        .where(r.res_type == "Patient", r.deleted.is_(False), r.patient_key.in_(sorted(set(patient_keys))))
+        .distinct()
+    )
+    return {str(k) for k in (await conn.execute(statement)).scalars().all()}
