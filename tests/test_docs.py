@@ -1,4 +1,4 @@
-"""README is part of the code: every setting, command, FHIR operation and XDS transaction must be documented."""
+"""README is part of the code: every setting, command, FHIR operation and XDS transaction is documented."""
 
 from __future__ import annotations
 
