@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,7 +26,7 @@ from hub.storage.search_index_store import (
     insert_index_rows_txn,
     insert_index_txn,
 )
-from hub.storage.search_sql import ConsentBlock, consent_clause
+from hub.storage.search_sql import ConsentBlock, consent_clause, consent_params
 
 _R = resource.c
 _V = resource_version.c
@@ -56,6 +57,19 @@ def visible(consent: ConsentBlock | None, patient_key: str | None) -> list[Colum
     return where
 
 
+def _read_statement(consent: bool, patient: bool) -> Select[Any]:
+    stmt = _CURRENT.where(_R.res_type == bindparam("res_type"), _R.res_id == bindparam("res_id"))
+    if consent:
+        stmt = stmt.where(consent_clause())
+    if patient:
+        stmt = stmt.where(_R.patient_key == bindparam("patient_key"))
+    return stmt
+
+
+# The hot read path: four statement objects built once, so SQLAlchemy computes their cache keys once.
+_READS = {(c, p): _read_statement(c, p) for c in (False, True) for p in (False, True)}
+
+
 def row_to_stored(row: Sequence[object]) -> StoredResource:
     rid, rtype, rid_s, version, last_updated, deleted, data, method, patient_key = row
     return StoredResource(
@@ -78,8 +92,10 @@ async def read_current_txn(
     consent: ConsentBlock | None = None,
     patient_key: str | None = None,
 ) -> StoredResource | None:
-    stmt = _CURRENT.where(_R.res_type == res_type, _R.res_id == res_id, *visible(consent, patient_key))
-    result = await conn.execute(stmt)
+    params: dict[str, object] = {"res_type": res_type, "res_id": res_id, "patient_key": patient_key}
+    if consent is not None:
+        params.update(consent_params(consent))
+    result = await conn.execute(_READS[(consent is not None, patient_key is not None)], params)
     row = result.first()
     return row_to_stored(row) if row is not None else None
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    String,
+    bindparam,
     ColumnElement,
     Select,
     and_,
@@ -224,19 +227,50 @@ def criterion_clause(c: Criterion, rid: ColumnElement[int] = R.rid) -> ColumnEle
     return exists().where(t.rid == rid, t.param_hash == c.hash, match)
 
 
-def consent_clause(block: ConsentBlock) -> ColumnElement[bool]:
+EVERYONE, AUTHORISATION_ID, ORGANISATION_SOR = "everyone", "authorisation-id", "organisation-sor"
+
+
+def consent_params(block: ConsentBlock) -> dict[str, object]:
+    """Bind values for :func:`consent_clause` (the clause's shape never depends on them)."""
+    keys = dict(block.actor_keys)
+    return {
+        "consent_auth": keys.get(AUTHORISATION_ID),
+        "consent_sor": keys.get(ORGANISATION_SOR),
+        "consent_now": block.now_us,
+    }
+
+
+def consent_clause(
+    block: ConsentBlock | None = None, patient_key: ColumnElement[Any] = R.patient_key
+) -> ColumnElement[bool]:
+    """Rows of patients who block the requester are excluded: ``NOT EXISTS`` over ``consent_block``.
+
+    The shape is fixed (bind parameters ``consent_auth``, ``consent_sor``, ``consent_now``; an absent
+    identifier binds NULL and matches nothing), so statements built once can be reused.  With ``block`` the
+    values are bound into the clause; without, the caller passes :func:`consent_params` at execution.
+    """
     b = consent_block.c
+    values = consent_params(block) if block is not None else {}
+
+    def param(name: str, type_: Any) -> Any:
+        return (
+            bindparam(name, values[name], type_=type_) if block is not None else bindparam(name, type_=type_)
+        )
+
     actors = or_(
-        false(), *(and_(b.actor_kind == kind, b.actor_id == ident) for kind, ident in block.actor_keys)
+        b.actor_kind == EVERYONE,
+        and_(b.actor_kind == AUTHORISATION_ID, b.actor_id == param("consent_auth", String())),
+        and_(b.actor_kind == ORGANISATION_SOR, b.actor_id == param("consent_sor", String())),
     )
+    now = param("consent_now", BigInteger())
     return or_(
-        R.patient_key.is_(None),
+        patient_key.is_(None),
         not_(
             exists().where(
-                b.patient_key == R.patient_key,
+                b.patient_key == patient_key,
                 actors,
-                or_(b.valid_from_us.is_(None), b.valid_from_us <= block.now_us),
-                or_(b.valid_until_us.is_(None), b.valid_until_us > block.now_us),
+                or_(b.valid_from_us.is_(None), b.valid_from_us <= now),
+                or_(b.valid_until_us.is_(None), b.valid_until_us > now),
             )
         ),
     )
