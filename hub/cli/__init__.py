@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import audit, dev, packs, server
+from hub.cli import audit, conformance, dev, packages, packs, server, validate
 
 app = typer.Typer(
     name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
@@ -19,6 +19,9 @@ app.command()(server.version)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 app.add_typer(packs.app, name="packs")
+app.add_typer(validate.app, name="validate")
+app.add_typer(packages.app, name="packages")
+app.add_typer(conformance.app, name="conformance")
 
 
 def main() -> None:

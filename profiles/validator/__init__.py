@@ -1,0 +1,21 @@
+"""The FHIR profile validator: compiled profiles, instance walking, OperationOutcome issues.
+
+See https://hl7.org/fhir/R4/validation.html.
+"""
+
+from profiles.validator.context import CustomCheck, CustomChecks
+from profiles.validator.messages import MessageId
+from profiles.validator.model import CompiledProfile
+from profiles.validator.service import CORE_MISSING, ProfileValidator
+from profiles.validator.write_validation import CONFORMANCE_TYPES, WriteValidationService
+
+__all__ = [
+    "CONFORMANCE_TYPES",
+    "CORE_MISSING",
+    "CompiledProfile",
+    "CustomCheck",
+    "CustomChecks",
+    "MessageId",
+    "ProfileValidator",
+    "WriteValidationService",
+]
