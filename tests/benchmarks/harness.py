@@ -81,7 +81,12 @@ class Server:
     """``telehub serve`` in a subprocess, with its own environment."""
 
     def __init__(
-        self, database_url: str, workers: int, data_dir: Path, extra_env: dict[str, str] | None = None
+        self,
+        database_url: str,
+        workers: int,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        app_factory: str | None = None,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -97,8 +102,23 @@ class Server:
         env.update(extra_env or {})
         telehub = str(Path(sys.executable).with_name("telehub"))
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
+        command = [telehub, "serve", "--port", str(self.port), "--workers", str(workers)]
+        if app_factory is not None:  # a benchmark-only build (the no-security baseline), served the same way
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                app_factory,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ]
         self.proc = subprocess.Popen(
-            [telehub, "serve", "--port", str(self.port), "--workers", str(workers)],
+            command,
             env=env,
             stdout=self._log,
             stderr=self._log,
