@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.core.errors import HubError, StorageError
-from hub.storage.engines import StorageEngine, engine_for_url
+from hub.storage.engines import ENGINE_KEY, StorageEngine, engine_for_url
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -125,6 +125,7 @@ class Database:
         failed = True
         try:
             async with self.sa_engine.connect() as conn:
+                conn.info[ENGINE_KEY] = self.engine
                 if mode is _Mode.SINGLE:
                     auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     result = await fn(auto, *args, **kwargs)

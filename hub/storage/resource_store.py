@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import ConflictError
 from hub.core.search import IndexEntry
+from hub.storage.engines import engine_of
 from hub.storage.records import CurrentState, StoredResource
 from hub.storage.schema import resource, resource_version
 from hub.storage.search_index_store import (
@@ -253,8 +254,10 @@ async def insert_new_many_txn(conn: AsyncConnection, items: Sequence[NewResource
     if not items:
         return []
     try:
+        # RETURNING the natural key too: rows are matched by (type, id), so no engine has to guarantee the
+        # order of a multi-row INSERT ... RETURNING (SQLite does not), and every engine can batch it.
         result = await conn.execute(
-            insert(resource).returning(_R.rid, sort_by_parameter_order=True),
+            insert(resource).returning(_R.rid, _R.res_type, _R.res_id),
             [
                 {
                     "res_type": i.res_type,
@@ -269,9 +272,11 @@ async def insert_new_many_txn(conn: AsyncConnection, items: Sequence[NewResource
         )
     except IntegrityError as exc:
         raise ConflictError("a resource with one of these ids already exists") from exc
-    rids = [int(r) for r in result.scalars()]
-    await conn.execute(
-        insert(resource_version),
+    by_key = {(str(t), str(i)): int(r) for r, t, i in result.all()}
+    rids = [by_key[(i.res_type, i.res_id)] for i in items]
+    await engine_of(conn).insert_rows(
+        conn,
+        resource_version,
         [
             {
                 "rid": rid,

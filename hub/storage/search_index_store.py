@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import (
@@ -20,6 +20,7 @@ from hub.core.search import (
     TokenIndex,
     UriIndex,
 )
+from hub.storage.engines import engine_of
 from hub.storage.schema import (
     INDEX_TABLES,
     idx_date,
@@ -93,9 +94,9 @@ async def insert_index_txn(
 
 
 async def insert_index_rows_txn(conn: AsyncConnection, grouped: dict[Table, list[dict[str, Any]]]) -> None:
+    engine = engine_of(conn)
     for table, values in grouped.items():
-        if values:
-            await conn.execute(insert(table), values)
+        await engine.insert_rows(conn, table, values)
 
 
 async def delete_index_txn(conn: AsyncConnection, rid: int) -> None:

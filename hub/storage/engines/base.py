@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
@@ -38,6 +40,13 @@ class StorageEngine(abc.ABC):
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         """Serialise appends to the hash-chained audit log within the current transaction."""
 
+    async def insert_rows(
+        self, conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Insert many rows of one table (all with the same keys) as fast as this database allows."""
+        if rows:
+            await conn.execute(insert(table), list(rows))
+
     @abc.abstractmethod
     def prepare_location(self) -> None:
         """Create whatever must exist before connecting (e.g. the directory of an SQLite file)."""
@@ -49,3 +58,18 @@ class StorageEngine(abc.ABC):
         case-sensitive, so only its default backslash escape needs neutralising.
         """
         return column.like(pattern.replace("\\", "\\\\"), escape="\\")
+
+
+ENGINE_KEY = "telehub_engine"
+
+
+def engine_of(conn: AsyncConnection) -> StorageEngine:
+    """The engine of a connection opened by ``Database`` (so any ``_txn`` function can reach its methods)."""
+    engine = conn.info.get(ENGINE_KEY)
+    if not isinstance(engine, StorageEngine):
+        raise RuntimeError("connection was not opened through hub.storage.Database")
+    return engine
+
+    @abc.abstractmethod
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""

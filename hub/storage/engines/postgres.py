@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Insert, Table, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hub.storage.engines.base import StorageEngine
 
+_COPY_THRESHOLD = 16  # below this, one pipelined INSERT is as quick as COPY
 # Arbitrary but fixed key of the transaction-scoped advisory lock guarding the audit hash chain.
 _AUDIT_CHAIN_LOCK = 0x7E1E_AD17
 
@@ -44,6 +47,25 @@ class PostgresEngine(StorageEngine):
 
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_CHAIN_LOCK})
+
+    async def insert_rows(
+        self, conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Large batches go through COPY (binary protocol, in the open transaction): several times faster
+        than a pipelined executemany for the hundreds of index rows a Bundle or a PHMR document brings."""
+        if len(rows) < _COPY_THRESHOLD:
+            await super().insert_rows(conn, table, rows)
+            return
+        columns = list(rows[0])
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table(
+            table.name, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+        )
+
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        return postgresql_insert(table).on_conflict_do_nothing()
 
     def prepare_location(self) -> None:
         """Nothing to prepare: the server exists already."""

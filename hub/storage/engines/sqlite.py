@@ -13,7 +13,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, event
+from sqlalchemy import ColumnElement, Insert, Table, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
@@ -79,6 +80,9 @@ class SqliteEngine(StorageEngine):
     def like_case_sensitive(self, column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:
         """SQLite's LIKE ignores ASCII case, so the pattern becomes a (case-sensitive) GLOB."""
         return column.op("GLOB")(like_to_glob(pattern))
+
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        return sqlite_insert(table).on_conflict_do_nothing()
 
     def prepare_location(self) -> None:
         path = self.database_path
