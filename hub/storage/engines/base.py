@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, insert
+from sqlalchemy import ColumnElement, Insert, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
@@ -59,6 +59,10 @@ class StorageEngine(abc.ABC):
         """
         return column.like(pattern.replace("\\", "\\\\"), escape="\\")
 
+    @abc.abstractmethod
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""
+
 
 ENGINE_KEY = "telehub_engine"
 
@@ -69,7 +73,3 @@ def engine_of(conn: AsyncConnection) -> StorageEngine:
     if not isinstance(engine, StorageEngine):
         raise RuntimeError("connection was not opened through hub.storage.Database")
     return engine
-
-    @abc.abstractmethod
-    def insert_ignoring_conflicts(self, table: Table) -> Insert:
-        """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""
