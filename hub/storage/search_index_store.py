@@ -94,9 +94,7 @@ async def insert_index_txn(
 
 
 async def insert_index_rows_txn(conn: AsyncConnection, grouped: dict[Table, list[dict[str, Any]]]) -> None:
-    engine = engine_of(conn)
-    for table, values in grouped.items():
-        await engine.insert_rows(conn, table, values)
+    await engine_of(conn).insert_rows_of_tables(conn, grouped)
 
 
 async def delete_index_txn(conn: AsyncConnection, rid: int) -> None:

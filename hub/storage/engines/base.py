@@ -47,6 +47,13 @@ class StorageEngine(abc.ABC):
         if rows:
             await conn.execute(insert(table), list(rows))
 
+    async def insert_rows_of_tables(
+        self, conn: AsyncConnection, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]
+    ) -> None:
+        """Insert rows into several tables (a resource's index rows): one batch per table by default."""
+        for table, rows in rows_by_table.items():
+            await self.insert_rows(conn, table, rows)
+
     @abc.abstractmethod
     def prepare_location(self) -> None:
         """Create whatever must exist before connecting (e.g. the directory of an SQLite file)."""
