@@ -3,6 +3,8 @@ which implementation backs which Protocol)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,15 +15,19 @@ from hub.api import ApiServices, BearerAuthenticator, build_routes, install_erro
 from hub.core.settings import Settings
 from hub.fhir import (
     ConsentHook,
+    DefinitionWatcher,
     FhirService,
-    NullWriteValidator,
     ResourceIndexer,
     SecurityAuditTrail,
     SecurityPolicy,
+    build_validation,
+    unknown_required_profiles,
 )
 from hub.fhir.search import default_registry
 from hub.storage import Database, ensure_ready
 from security import Authenticator
+from xds.phmr import DocumentReferenceWriteGuard, PhmrProcessor
+from xds.services import XdsService
 
 log = logging.getLogger("telehub")
 
@@ -32,16 +38,39 @@ def build_services(settings: Settings) -> ApiServices:
     authenticator = Authenticator(
         settings
     )  # refuses production mode without trust; warns loudly in open mode
+    search = default_registry()
+    validation = build_validation(settings, search)  # packages parsed once per process; extends `search`
     fhir = FhirService(
         settings=settings,
         db=db,
-        indexer=ResourceIndexer(default_registry(), local_base=local_base),
+        indexer=ResourceIndexer(search, local_base=local_base),
         policy=SecurityPolicy(),
-        validator=NullWriteValidator(),
+        validator=validation,
         audit=SecurityAuditTrail(db),
-        hooks=(ConsentHook(),),
+        hooks=(ConsentHook(), DocumentReferenceWriteGuard()),
     )
-    return ApiServices(settings=settings, fhir=fhir, authenticator=BearerAuthenticator(authenticator))
+    xds = XdsService(settings, db, authenticator=authenticator)
+    xds.add_processor(PhmrProcessor.from_settings(settings, fhir))  # PHMR -> Observations, with lineage
+    return ApiServices(
+        settings=settings,
+        fhir=fhir,
+        authenticator=BearerAuthenticator(authenticator),
+        xds=xds,
+        validation=validation,
+    )
+
+
+async def start_definitions(services: ApiServices) -> asyncio.Task[None]:
+    """Definitions stored through the API reach the validator before the first request, and those
+    written by other workers every few seconds after (hub.fhir.stored_definitions)."""
+    watcher = DefinitionWatcher(services.fhir)
+    applied = await watcher.poll()
+    if applied:
+        log.info("%d stored definition(s) loaded into the validator", applied)
+    if services.validation is not None:
+        for url in unknown_required_profiles(services.validation):
+            log.warning("required profile %s is not loaded: every write of its type will be refused", url)
+    return asyncio.create_task(watcher.run(), name="telehub-definitions")
 
 
 def build_app(settings: Settings | None = None) -> Starlette:
@@ -52,10 +81,16 @@ def build_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = await ensure_ready(services.fhir.db)
         log.info("telehub ready on %s (schema %s)", services.fhir.db.engine.name, state.current)
+        watcher = await start_definitions(services)
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             await services.fhir.audit.close()
+            if services.xds is not None:
+                await services.xds.close()
             await services.fhir.db.close()
 
     app = Starlette(routes=build_routes(), lifespan=lifespan)

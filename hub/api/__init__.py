@@ -8,11 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from hub.api.document_routes import document_routes
 from hub.api.errors import fhir_error_response
 from hub.api.fhir_routes import fhir_routes
 from hub.api.health import health
 from hub.api.minlog import minlog
 from hub.api.services import ApiServices, BearerAuthenticator
+from hub.api.xds_routes import xds_routes
 from hub.core.errors import MethodNotAllowedError, NotFoundError
 
 
@@ -20,7 +22,9 @@ def build_routes() -> list[BaseRoute]:
     return [
         Route("/health", health, methods=["GET"]),
         Route("/minlog", minlog, methods=["GET"]),
+        *document_routes(),  # before fhir_routes(): its /fhir/{type} routes would match these paths
         *fhir_routes(),
+        *xds_routes(),
     ]
 
 

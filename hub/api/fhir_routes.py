@@ -1,5 +1,6 @@
 """The FHIR R4 REST door at ``/fhir`` (https://hl7.org/fhir/R4/http.html): routing only; semantics live in
-``hub.fhir.interactions``."""
+``hub.fhir.interactions``.  Every endpoint speaks FHIR JSON and, with the core definitions installed, FHIR
+XML (``hub.api.fhir_formats``); ``$validate`` is https://hl7.org/fhir/R4/resource-operation-validate.html."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.api.errors import fhir_error_response, fhir_unexpected_response
+from hub.api.fhir_formats import (
+    CONTROL_PARAMETERS,
+    FhirFormat,
+    negotiate,
+    read_resource_body,
+    render,
+    resource_body,
+    xml_codec,
+)
 from hub.api.fhir_http import (
     FORM_TYPE,
-    JSON_TYPES,
     PATCH_TYPES,
     read_body,
     request_context,
@@ -24,6 +33,7 @@ from hub.api.fhir_http import (
 from hub.api.fhir_render import json_response, preferred_body, resource_response, write_response
 from hub.api.services import ApiServices
 from hub.core.errors import ErrorCategory, HubError
+from hub.core.issues import Issue
 from hub.fhir import (
     Action,
     RequestContext,
@@ -32,7 +42,6 @@ from hub.fhir import (
     delete,
     history,
     parse_json,
-    parse_resource,
     patch,
     process_bundle,
     read,
@@ -41,6 +50,8 @@ from hub.fhir import (
     search_audit_events,
     search_type,
     update,
+    validate_operation,
+    validate_request,
     vread,
 )
 
@@ -62,38 +73,53 @@ def endpoint(
     async def run(request: Request) -> Response:
         services = _services(request)
         ctx = request_context(request, services.settings.base_url, None)
+        codec = xml_codec(services)
+        fmt = FhirFormat.JSON
         try:
+            fmt = negotiate(request, codec is not None)
             if not public:
                 principal = services.authenticator.authenticate_headers(request.headers.items())
                 ctx = replace(ctx, principal=principal)
-            return await handler(request, services, ctx)
+            response = await handler(request, services, ctx)
         except HubError as error:
             services.fhir.audit.record_failure(
                 ctx, action, request.path_params.get("type"), error.category, error.message
             )
-            return fhir_error_response(error)
+            response = fhir_error_response(error)
         except Exception as exc:
             services.fhir.audit.record_failure(
                 ctx, action, request.path_params.get("type"), ErrorCategory.STORAGE, "internal error"
             )
-            return fhir_unexpected_response(exc)
+            response = fhir_unexpected_response(exc)
+        return render(response, fmt, codec)
 
     return run
-
-
-async def _resource_body(request: Request, services: ApiServices) -> dict[str, Any]:
-    require_media_type(request, JSON_TYPES, "a FHIR resource")
-    s = services.settings
-    body = await read_body(request, s.max_body_bytes)
-    return parse_resource(body, max_depth=s.max_json_depth, max_array_length=s.max_array_length)
 
 
 def _query(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(request.url.query, keep_blank_values=True)
 
 
+def _criteria(request: Request) -> list[tuple[str, str]]:
+    """The query without ``_format``/``_pretty`` (the HTTP layer's business, not the interaction's)."""
+    return [(k, v) for k, v in _query(request) if k not in CONTROL_PARAMETERS]
+
+
 async def _metadata(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    return json_response(capability_statement(services.fhir, ctx))
+    return json_response(capability_statement(services.fhir, ctx, services.validation))
+
+
+async def _validate(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    """``$validate`` at system, type or instance level; a GET (or an empty POST) names a stored instance."""
+    p = request.path_params
+    body: dict[str, Any] | None = None
+    issues: tuple[Issue, ...] = ()
+    h = request.headers
+    if request.method == "POST" and (h.get("content-length", "0") != "0" or "transfer-encoding" in h):
+        body, issues = await read_resource_body(request, services, "$validate")
+    wanted = validate_request(body, query=_criteria(request), read_issues=issues)
+    outcome = await validate_operation(services.fhir, ctx, p.get("type"), p.get("id"), wanted)
+    return json_response(outcome)
 
 
 async def _read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
@@ -109,7 +135,7 @@ async def _vread(request: Request, services: ApiServices, ctx: RequestContext) -
 
 
 async def _create(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    resource = await _resource_body(request, services)
+    resource = await resource_body(request, services)
     outcome = await create(
         services.fhir,
         ctx,
@@ -121,7 +147,7 @@ async def _create(request: Request, services: ApiServices, ctx: RequestContext) 
 
 
 async def _update(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    resource = await _resource_body(request, services)
+    resource = await resource_body(request, services)
     p = request.path_params
     outcome = await update(
         services.fhir, ctx, p["type"], p["id"], resource, if_match=request.headers.get("if-match")
@@ -171,12 +197,12 @@ async def _search_post(request: Request, services: ApiServices, ctx: RequestCont
 
 async def _history(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
     p = request.path_params
-    outcome = await history(services.fhir, ctx, p.get("type"), p.get("id"), _query(request))
+    outcome = await history(services.fhir, ctx, p.get("type"), p.get("id"), _criteria(request))
     return json_response(outcome.body)
 
 
 async def _bundle(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    resource = await _resource_body(request, services)
+    resource = await resource_body(request, services)
     outcome = await process_bundle(services.fhir, ctx, resource)
     if ctx.return_preference.value == "minimal":
         return preferred_body(None, (), ctx.return_preference, 200, {})
@@ -188,7 +214,7 @@ async def _audit_read(request: Request, services: ApiServices, ctx: RequestConte
 
 
 async def _audit_search(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    return json_response(await search_audit_events(services.fhir, ctx, _query(request)))
+    return json_response(await search_audit_events(services.fhir, ctx, _criteria(request)))
 
 
 async def _audit_write(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
@@ -201,6 +227,9 @@ def fhir_routes() -> list[Route]:
     audit = "/fhir/AuditEvent"
     return [
         Route("/fhir/metadata", e(_metadata, Action.CAPABILITIES, public=True), methods=["GET"]),
+        Route("/fhir/$validate", e(_validate, Action.VALIDATE), methods=["POST"]),
+        Route("/fhir/{type}/$validate", e(_validate, Action.VALIDATE), methods=["POST"]),
+        Route("/fhir/{type}/{id}/$validate", e(_validate, Action.VALIDATE), methods=["GET", "POST"]),
         Route("/fhir", e(_bundle, Action.TRANSACTION), methods=["POST"]),
         Route("/fhir/_history", e(_history, Action.HISTORY), methods=["GET"]),
         Route(audit, e(_audit_search, Action.SEARCH), methods=["GET"]),

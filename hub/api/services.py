@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hub.core.settings import Settings
-from hub.fhir import FhirService
+from hub.fhir import FhirService, ValidationService
 from security import Authenticator
+from xds.services import XdsService
 
 
 class HeaderAuthenticator(Protocol):
@@ -32,3 +33,5 @@ class ApiServices:
     settings: Settings
     fhir: FhirService
     authenticator: HeaderAuthenticator
+    xds: XdsService | None = None  # the XDS.b registry + repository (SOAP doors at /xds/...)
+    validation: ValidationService | None = None  # profiles, $validate, FHIR XML (hub.fhir.validation)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import audit, conformance, dev, packages, packs, server, validate
+from hub.cli import audit, conformance, dev, packages, packs, server, validate, xds
 
 app = typer.Typer(
     name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
@@ -22,6 +22,7 @@ app.add_typer(packs.app, name="packs")
 app.add_typer(validate.app, name="validate")
 app.add_typer(packages.app, name="packages")
 app.add_typer(conformance.app, name="conformance")
+app.add_typer(xds.app, name="xds")
 
 
 def main() -> None:

@@ -26,7 +26,9 @@ from conformance import (
     Target,
     render,
 )
+from conformance.suites import run_nist
 from hub.cli.validate import build_loader, settings_of
+from hub.cli.xds import in_process_hub
 from hub.core.errors import HubError
 
 app = typer.Typer(name="conformance", help="Run conformance test suites.", no_args_is_help=True)
@@ -42,6 +44,7 @@ def conformance() -> None:
 class Suite(enum.Enum):
     HL7_VALIDATOR = "hl7-validator"
     FHIRPATH = "fhirpath"
+    NIST_XDS = "nist-xds"  # the NIST XDS testkit (the same runner as ``telehub xds nist``)
 
 
 @app.command("run")
@@ -69,6 +72,10 @@ def run(
     if not path.exists():
         _err.print(f"[red]No such suite folder:[/red] {path}")
         raise typer.Exit(2)
+    if suite is Suite.NIST_XDS:
+        _finish(
+            run_nist(path, target, tests=(only,) if only else (), hub=in_process_hub), output_format, output
+        )
     settings = settings_of(ctx)
     try:
         loader = build_loader(settings, package)
@@ -89,6 +96,10 @@ def run(
             report = Hl7ValidatorSuite(path, definitions=loader.registry).run(
                 chosen, only=only, progress=advance
             )
+    _finish(report, output_format, output)
+
+
+def _finish(report: SuiteReport, output_format: ReportFormat, output: Path | None) -> None:
     text = render(report, output_format)
     if output is not None:
         output.write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""FHIR R4 REST semantics: interactions, Bundles, structural checks, capabilities."""
+"""FHIR R4 REST semantics: interactions, Bundles, structural checks, capabilities, validation wiring."""
 
 from hub.fhir.access import SecurityPolicy
 from hub.fhir.access_log import access_log
@@ -15,7 +15,13 @@ from hub.fhir.interactions.history import history
 from hub.fhir.interactions.patch import patch
 from hub.fhir.interactions.read import read, vread
 from hub.fhir.interactions.search import search as search_type
-from hub.fhir.interactions.update import update
+from hub.fhir.interactions.update import update, update_txn
+from hub.fhir.interactions.validate import (
+    ValidateRequest,
+    ValidationMode,
+    validate_operation,
+    validate_request,
+)
 from hub.fhir.json_body import parse_json, parse_resource
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
 from hub.fhir.pipeline import (
@@ -30,6 +36,15 @@ from hub.fhir.pipeline import (
     WriteValidator,
 )
 from hub.fhir.service import FhirService, WriteHook
+from hub.fhir.stored_definitions import DefinitionWatcher
+from hub.fhir.validation import (
+    DefinitionSources,
+    ValidationService,
+    build_validation,
+    load_definitions,
+    unknown_required_profiles,
+)
+from hub.fhir.writes import PreparedWrite, finalise, prepare
 from hub.storage import StoredResource
 
 __all__ = [
@@ -43,34 +58,48 @@ __all__ = [
     "AuditWriter",
     "BundleOutcome",
     "ConsentHook",
+    "DefinitionSources",
+    "DefinitionWatcher",
     "FhirService",
     "Handling",
     "NullAuditTrail",
     "NullWriteValidator",
+    "PreparedWrite",
     "RequestContext",
     "ResourceIndexer",
     "ReturnPreference",
     "SecurityAuditTrail",
     "SecurityPolicy",
     "StoredResource",
+    "ValidateRequest",
+    "ValidationMode",
+    "ValidationService",
     "WriteHook",
     "WriteOutcome",
     "WriteValidator",
     "access_log",
     "build_rows",
+    "build_validation",
     "capability_statement",
     "create",
     "delete",
+    "finalise",
     "history",
+    "load_definitions",
     "parse_json",
     "parse_resource",
     "patch",
+    "prepare",
     "process_bundle",
     "read",
     "read_audit_event",
     "refuse_write",
     "search_audit_events",
     "search_type",
+    "unknown_required_profiles",
     "update",
+    "update_txn",
+    "validate_operation",
+    "validate_request",
     "vread",
 ]

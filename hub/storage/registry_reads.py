@@ -16,10 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    exists,
-    false,
     literal,
-    not_,
     null,
     or_,
     select,
@@ -29,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import AssociationFilter, ObjectHeader, ObjectKind, StoredObject
 from hub.storage.registry_store import OBJECT_TABLES
-from hub.storage.schema import consent_block, resource, xds_association
+from hub.storage.schema import resource, xds_association
 from hub.storage.search_sql import ConsentBlock
+from hub.storage.search_sql import consent_clause as resource_consent_clause
 
 A = xds_association.c
 
@@ -110,22 +108,9 @@ async def latest_by_logical_id_txn(conn: AsyncConnection, logical_ids: Collectio
 
 
 def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock) -> ColumnElement[bool]:
-    """Rows of patients who block the requester (now) are excluded; rows without a patient stay."""
-    b = consent_block.c
-    actors = or_(
-        false(), *(and_(b.actor_kind == kind, b.actor_id == ident) for kind, ident in block.actor_keys)
-    )
-    return or_(
-        patient_key.is_(None),
-        not_(
-            exists().where(
-                b.patient_key == patient_key,
-                actors,
-                or_(b.valid_from_us.is_(None), b.valid_from_us <= block.now_us),
-                or_(b.valid_until_us.is_(None), b.valid_until_us > block.now_us),
-            )
-        ),
-    )
+    """Rows of patients who block the requester (now) are excluded; rows without a patient stay (the same
+    clause as FHIR resources, against a registry table's ``patient_key``)."""
+    return resource_consent_clause(block, patient_key)
 
 
 def association_clause(f: AssociationFilter) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import (
@@ -25,6 +25,7 @@ from hub.core.registry_query import (
     RegistryWrite,
     SubmissionSetRow,
 )
+from hub.storage.engines import engine_of
 from hub.storage.schema import (
     xds_association,
     xds_document_entry,
@@ -36,6 +37,8 @@ from hub.storage.schema import (
     xds_submission_set,
     xds_submission_set_author,
 )
+
+_KEY_BATCH = 5000  # entryUUIDs per key lookup (well under SQLite's bound-parameter limit)
 
 OBJECT_TABLES: Mapping[ObjectKind, Table] = {
     ObjectKind.DOCUMENT_ENTRY: xds_document_entry,
@@ -106,20 +109,32 @@ def _association_values(row: AssociationRow, now_us: int) -> dict[str, Any]:
 
 
 async def _insert_returning_pks(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` and return their primary keys in the same order."""
+    """Insert ``rows`` and return their primary keys in the same order.
+
+    One row: ``INSERT … RETURNING``.  Several: one executemany (the drivers' fast path; INSERT … RETURNING of
+    many rows splits into small batches) and one ``SELECT`` of the keys by entryUUID (unique).
+    """
     if not rows:
         return []
     if len(rows) == 1:
         result = await conn.execute(insert(table).returning(table.c.pk), rows[0])
         return [int(result.scalar_one())]
-    result = await conn.execute(insert(table).returning(table.c.pk, sort_by_parameter_order=True), rows)
-    return [int(pk) for pk in result.scalars().all()]
+    await engine_of(conn).insert_rows(conn, table, rows)
+    uuids = [r["entry_uuid"] for r in rows]
+    found: dict[str, int] = {}
+    for start in range(0, len(uuids), _KEY_BATCH):
+        chunk = uuids[start : start + _KEY_BATCH]
+        result = await conn.execute(
+            select(table.c.entry_uuid, table.c.pk).where(table.c.entry_uuid.in_(chunk))
+        )
+        found.update((str(uuid), int(pk)) for uuid, pk in result.all())
+    return [found[u] for u in uuids]
 
 
 async def _insert_children(conn: AsyncConnection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     batch = list(rows)
     if batch:
-        await conn.execute(insert(table), batch)
+        await engine_of(conn).insert_rows(conn, table, batch)
 
 
 async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_us: int) -> None:
@@ -178,10 +193,9 @@ async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_u
             for code, scheme in row.codes
         ),
     )
-    if write.associations:
-        await conn.execute(
-            insert(xds_association), [_association_values(a, now_us) for a in write.associations]
-        )
+    await _insert_children(
+        conn, xds_association, (_association_values(a, now_us) for a in write.associations)
+    )
 
 
 async def update_objects_txn(conn: AsyncConnection, updates: Sequence[ObjectUpdate]) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import RepositoryDocument
+from hub.storage.engines import StorageEngine
 from hub.storage.registry_reads import consent_clause
 from hub.storage.schema import xds_repository_document
 from hub.storage.search_sql import ConsentBlock
@@ -64,35 +65,31 @@ async def repository_documents_txn(
 
 
 async def insert_repository_documents_txn(
-    conn: AsyncConnection, documents: Sequence[RepositoryDocument]
-) -> int:
+    conn: AsyncConnection, engine: StorageEngine, documents: Sequence[RepositoryDocument]
+) -> None:
     """Insert the rows of newly stored documents; a uniqueId already stored keeps its row (a resubmission
     of the identical document, which the registry rules allow only with the same hash and size)."""
-    if not documents:
-        return 0
-    existing = await repository_documents_txn(conn, [d.unique_id for d in documents])
-    fresh: dict[str, RepositoryDocument] = {}
+    unique: dict[str, RepositoryDocument] = {}
     for d in documents:
-        if d.unique_id not in existing:
-            fresh.setdefault(d.unique_id, d)
-    if fresh:
-        await conn.execute(
-            xds_repository_document.insert(),
-            [
-                {
-                    "unique_id": d.unique_id,
-                    "repository_unique_id": d.repository_unique_id,
-                    "mime_type": d.mime_type,
-                    "sha1": d.sha1,
-                    "sha256": d.sha256,
-                    "size": d.size,
-                    "patient_key": d.patient_key,
-                    "stored_us": d.stored_us,
-                }
-                for d in fresh.values()
-            ],
-        )
-    return len(fresh)
+        unique.setdefault(d.unique_id, d)
+    if not unique:
+        return
+    await conn.execute(
+        engine.insert_ignoring_conflicts(xds_repository_document),
+        [
+            {
+                "unique_id": d.unique_id,
+                "repository_unique_id": d.repository_unique_id,
+                "mime_type": d.mime_type,
+                "sha1": d.sha1,
+                "sha256": d.sha256,
+                "size": d.size,
+                "patient_key": d.patient_key,
+                "stored_us": d.stored_us,
+            }
+            for d in unique.values()
+        ],
+    )
 
 
 async def referenced_blob_keys_txn(conn: AsyncConnection) -> set[str]:

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    String,
-    bindparam,
     ColumnElement,
     Select,
+    String,
     and_,
+    bindparam,
     cast,
     exists,
     false,

@@ -14,6 +14,7 @@ from hub.fhir.context import RequestContext
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.resource_types import ensure_supported
 from hub.fhir.service import FhirService
+from hub.fhir.stored_definitions import definition_stored
 from hub.storage import lock_current_txn, write_version_txn
 
 
@@ -21,7 +22,12 @@ async def delete(svc: FhirService, ctx: RequestContext, resource_type: str, reso
     """Delete; returns the version number of the delete marker (None if it was already deleted)."""
     ensure_supported(resource_type, svc.supported_types)
     decision = svc.policy.check(ctx, Action.DELETE, resource_type)
-    return await svc.db.run_write("fhir_delete", delete_txn, svc, ctx, resource_type, resource_id, decision)
+    version = await svc.db.run_write(
+        "fhir_delete", delete_txn, svc, ctx, resource_type, resource_id, decision
+    )
+    if version is not None:
+        definition_stored(svc, resource_type, resource_id, None)  # a deleted definition leaves the validator
+    return version
 
 
 async def delete_txn(

@@ -30,6 +30,7 @@ from hub.fhir.outcomes import WriteOutcome
 from hub.fhir.pipeline import AccessDecision, Action
 from hub.fhir.resource_types import ensure_supported
 from hub.fhir.service import FhirService
+from hub.fhir.stored_definitions import definition_stored
 from hub.fhir.writes import prepare
 from hub.storage import read_current_txn
 
@@ -85,6 +86,7 @@ async def patch(
     outcome = await svc.db.run_write(
         "fhir_patch", patch_txn, svc, ctx, resource_type, resource_id, operations, decision, expected
     )
+    definition_stored(svc, resource_type, resource_id, outcome.stored.data)
     return outcome
 
 

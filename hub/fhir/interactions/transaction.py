@@ -26,7 +26,9 @@ from hub.fhir.interactions.update import parse_if_match, update_txn
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
 from hub.fhir.patient_keys import in_flight_keys, resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
+from hub.fhir.resource_types import CONFORMANCE_TYPES
 from hub.fhir.service import FhirService
+from hub.fhir.stored_definitions import definition_stored
 from hub.fhir.writes import PreparedWrite, finalise, new_id, prepare
 from hub.storage import NewResource, StoredResource, insert_new_many_txn
 
@@ -103,9 +105,14 @@ async def transaction(
     results = await svc.db.run_write(
         "fhir_transaction", _transaction_txn, svc, ctx, entries, mapping, prepared, decision
     )
-    for entry in entries:
-        if entry.resource is not None and entry.index in results:
-            svc.validator.conformance_resource_changed(entry.resource, deleted=False)
+    for entry in entries:  # definitions written or deleted reach the validator (and search) now
+        if entry.resource_type not in CONFORMANCE_TYPES or entry.index not in results:
+            continue
+        result = results[entry.index]
+        if isinstance(result, WriteOutcome):
+            definition_stored(svc, entry.resource_type, result.stored.res_id, result.stored.data)
+        elif entry.method is EntryMethod.DELETE and entry.resource_id:
+            definition_stored(svc, entry.resource_type, entry.resource_id, None)
     return BundleOutcome(body=_response(ctx, entries, results))
 
 

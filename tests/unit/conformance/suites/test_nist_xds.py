@@ -3,12 +3,15 @@ of testkit tests through an in-process hub's SOAP doors (skipped without ../shar
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
 
-from conformance.report import CaseStatus
+from conformance.report import CaseStatus, SuiteReport
 from conformance.suites.ebrim21 import RIM30, to_v30
 from conformance.suites.nist_checks import contents_problems, status_problems
 from conformance.suites.nist_metadata import RUNNER_SOURCE_ID, prepare_submission, substitute, xpath_value
@@ -116,10 +119,19 @@ def test_testplan_reading() -> None:
     assert group_of(testkit / "tests" / "11710")[0] is None
 
 
-async def test_runs_testkit_tests_through_the_doors() -> None:
+def run(work: Coroutine[Any, Any, SuiteReport]) -> SuiteReport:
+    """Drive the runner on a private loop (``asyncio.run`` would reset the thread's current loop)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
+
+
+def test_runs_testkit_tests_through_the_doors() -> None:
     testkit = testdata_path("xds", "nist-testkit")
-    report = await arun_nist(
-        testkit, options=NistOptions(tests=("11966", "11998", "12029")), hub=in_process_hub
+    report = run(
+        arun_nist(testkit, options=NistOptions(tests=("11966", "11998", "12029")), hub=in_process_hub)
     )
     by_name = {r.name: r for r in report.results}
     assert by_name["11966/submit/submit"].status is CaseStatus.PASS
@@ -134,8 +146,8 @@ async def test_runs_testkit_tests_through_the_doors() -> None:
     assert "| PR.b | 2 | 2 | 2 | 100.0 % |" in table and "| **all** |" in table
 
 
-async def test_in_process_requires_a_hub_factory(tmp_path: Path) -> None:
+def test_in_process_requires_a_hub_factory(tmp_path: Path) -> None:
     from hub.core.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError):
-        await arun_nist(tmp_path)
+        run(arun_nist(tmp_path))

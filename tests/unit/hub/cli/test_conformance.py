@@ -66,3 +66,13 @@ def test_fhirpath_suite_subset() -> None:
 
 def test_bad_suite_folder(tmp_path: Path) -> None:
     assert runner.invoke(app, ["run", str(tmp_path / "nope")]).exit_code == 2
+
+
+def test_nist_xds_suite_runs_one_test_through_the_real_soap_door() -> None:
+    kit = testdata_path("xds", "nist-testkit")
+    result = runner.invoke(
+        app, ["run", "--suite", "nist-xds", str(kit), "--only", "11966", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert "11966" in result.output and report

@@ -1,0 +1,174 @@
+"""The document routes of the FHIR door: ``POST /fhir/$submit-document``, DocumentReference served from the
+XDS registry, and the lineage-aware Observation read.  Semantics live in :mod:`xds.phmr`.
+
+* ``POST /fhir/$submit-document`` (issue 4): raw CDA XML or a ``Parameters`` resource -> 201 with a
+  ``Parameters`` answer naming the DocumentReference, Observations and Devices; a rejected document -> 422.
+* ``GET /fhir/DocumentReference/{id}`` and ``GET|POST /fhir/DocumentReference[/_search]`` (MHD ITI-67
+  semantics over the registry); POST/PUT/PATCH/DELETE of DocumentReference -> 405 naming the submission
+  doors; DocumentReference ``_history`` -> 405 (registry versions are ITI-57's, queried with ITI-18).
+* ``GET /fhir/Observation/{id}``: the ordinary read, except that a 410 for an Observation retired by
+  lineage names the document that replaced its source (https://hl7.org/fhir/R4/http.html#read).
+
+These routes are listed before the generic ``/fhir/{type}`` routes, which would otherwise match them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.fhir_http import FORM_TYPE, JSON_TYPES, read_body, require_media_type
+from hub.api.fhir_render import json_response, resource_response
+from hub.api.fhir_routes import endpoint
+from hub.api.services import ApiServices
+from hub.core.errors import (
+    AuthenticationError,
+    GoneError,
+    InvalidInputError,
+    MethodNotAllowedError,
+    NotSupportedError,
+)
+from hub.core.issues import Issue, IssueSeverity, IssueType
+from hub.fhir import Action, RequestContext, parse_resource, read
+from security import Principal
+from xds.phmr import (
+    DocumentSubmission,
+    code_from_token,
+    read_document_reference,
+    refusal,
+    response_parameters,
+    retirement_txn,
+    search_document_references,
+    submission_from_parameters,
+    submit,
+)
+from xds.services import Caller, XdsService
+
+_RAW_TYPES = frozenset({"application/xml", "text/xml"})
+_HISTORY = (
+    "DocumentReference versions are registry metadata (ITI-57); query them with ITI-18 GetDocuments "
+    "(POST /xds/registry)"
+)
+
+
+def _xds(services: ApiServices) -> XdsService:
+    if services.xds is None:
+        raise NotSupportedError("the XDS registry is not configured in this process", message_id="TH-XDS-OFF")
+    return services.xds
+
+
+def _caller(ctx: RequestContext) -> Caller:
+    if not isinstance(ctx.principal, Principal):
+        raise AuthenticationError("the request is not authenticated", message_id="TH-AUTH-MISSING")
+    return Caller(ctx.principal, ctx.client_address)
+
+
+async def _submission(request: Request, services: ApiServices) -> DocumentSubmission:
+    allowed = _RAW_TYPES | JSON_TYPES
+    mime = require_media_type(request, allowed, "$submit-document")
+    settings = services.settings
+    body = await read_body(request, settings.max_body_bytes)
+    if mime in _RAW_TYPES:
+        query = dict(parse_qsl(request.url.query))
+        facility = query.get("facilityType")
+        practice = query.get("practiceSetting")
+        return DocumentSubmission(
+            body,
+            mime,
+            code_from_token(facility) if facility else None,
+            code_from_token(practice) if practice else None,
+        )
+    resource = parse_resource(
+        body, max_depth=settings.max_json_depth, max_array_length=settings.max_array_length
+    )
+    return submission_from_parameters(resource)
+
+
+async def _submit_document(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    xds = _xds(services)
+    caller = _caller(ctx)
+    outcome = await submit(xds, caller, await _submission(request, services))
+    location = f"{ctx.base_url}/DocumentReference/{outcome.document_reference_id}"
+    return json_response(response_parameters(outcome), 201, {"Location": location})
+
+
+async def _read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    _xds(services)
+    body = await read_document_reference(services.fhir, ctx, request.path_params["id"])
+    return json_response(body, headers={"ETag": f'W/"{body["meta"]["versionId"]}"'})
+
+
+async def _search(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    _xds(services)
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    return json_response(await search_document_references(services.fhir, ctx, params))
+
+
+async def _search_post(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    _xds(services)
+    require_media_type(request, frozenset({FORM_TYPE}), "_search")
+    body = await read_body(request, services.settings.max_body_bytes)
+    try:
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the _search form body is not valid UTF-8") from exc
+    params = [*parse_qsl(request.url.query, keep_blank_values=True), *form]
+    return json_response(await search_document_references(services.fhir, ctx, params))
+
+
+async def _refuse_write(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    raise refusal()
+
+
+async def _refuse_history(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    raise MethodNotAllowedError(_HISTORY, message_id="TH-DOCREF-HISTORY")
+
+
+async def _observation_read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    fhir = services.fhir
+    observation_id = request.path_params["id"]
+    try:
+        stored = await read(fhir, ctx, "Observation", observation_id)
+    except GoneError as gone:
+        decision = fhir.policy.check(ctx, Action.READ, "Observation")
+        retirement = await fhir.db.run(
+            "phmr_retirement",
+            retirement_txn,
+            observation_id,
+            consent=decision.consent,
+            patient_key=decision.patient_key,
+        )
+        if retirement is None:
+            raise
+        detail = Issue(
+            IssueSeverity.INFORMATION,
+            IssueType.DELETED,
+            retirement.explanation(),
+            message_id="TH-PHMR-LINEAGE",
+        )
+        raise GoneError(gone.message, issues=[*gone.issues, detail]) from gone
+    return resource_response(stored, ctx.base_url)
+
+
+def document_routes() -> list[Route]:
+    """Routes to list BEFORE ``fhir_routes()``."""
+    e = endpoint
+    docs = "/fhir/DocumentReference"
+    return [
+        Route("/fhir/$submit-document", e(_submit_document, Action.CREATE), methods=["POST"]),
+        Route(docs + "/_search", e(_search_post, Action.SEARCH), methods=["POST"]),
+        Route(docs + "/_history", e(_refuse_history, Action.HISTORY), methods=["GET"]),
+        Route(docs + "/{id}/_history", e(_refuse_history, Action.HISTORY), methods=["GET"]),
+        Route(docs + "/{id}/_history/{vid}", e(_refuse_history, Action.VREAD), methods=["GET"]),
+        Route(docs + "/{id}", e(_read, Action.READ), methods=["GET"]),
+        Route(docs + "/{id}", e(_refuse_write, Action.UPDATE), methods=["PUT", "PATCH", "DELETE"]),
+        Route(docs, e(_search, Action.SEARCH), methods=["GET"]),
+        Route(docs, e(_refuse_write, Action.CREATE), methods=["POST"]),
+        Route("/fhir/Observation/{id}", e(_observation_read, Action.READ), methods=["GET"]),
+    ]
+
+
+__all__ = ["document_routes"]

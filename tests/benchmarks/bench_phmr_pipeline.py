@@ -1,0 +1,287 @@
+"""Benchmark of the PHMR submission pipeline (issue 4, "Speed"): in process, then end to end over HTTP.
+
+    .venv/bin/python -m tests.benchmarks.bench_phmr_pipeline [--docs 200] [--measurements 20]
+        [--duration 10] [--connections 4] [--workers 1] [--pg-url postgresql+asyncpg://…/postgres]
+
+1. In process, one core (process CPU time, single thread), a generated PHMR with 20 measurements:
+   * validate + derive + extract (the issue's target: >= 300 documents/s) - ``CdaValidator``, header,
+     DocumentEntry, Observations, exactly as the processor chains them (one parse);
+   * the whole CPU phase of :class:`xds.phmr.PhmrProcessor` (the above + display completion +
+     ``hub.fhir`` ``prepare`` of 20 Observations and 1 Device: FHIR structure checks and index rows);
+   * both again with the CDA R2 schema pack installed from ``../shared/testdata`` (when present);
+   * a per-stage breakdown, and a calibration loop to compare machines.
+2. End to end: ``POST /fhir/$submit-document`` against a real ``telehub serve`` (wrk, each request a new
+   document) on SQLite, and on PostgreSQL with ``--pg-url`` (a fresh database is created and dropped).
+
+It prints its results; it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from hub.core.settings import Settings
+from hub.core.xml_safety import parse_xml
+from hub.fhir import AllowAllPolicy, FhirService, NullAuditTrail, NullWriteValidator, ResourceIndexer
+from hub.fhir.search import default_registry
+from hub.fhir.writes import prepare
+from hub.storage import Database, upgrade
+from profiles.cda import CdaValidator, install_pack, read_header, read_phmr
+from tests.benchmarks.harness import LoadResult, Server, wrk
+from tests.conftest import TESTDATA
+from tests.unit.profiles.cda.phmr_builder import build_phmr
+from xds.cda_metadata import derive_document_entry
+from xds.phmr import PhmrProcessor
+from xds.phmr_observations import extract_observations
+from xds.services import SubmittedDocument
+
+PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+SUBJECT = {"type": "Patient", "identifier": {"system": "urn:oid:1.2.208.176.1.2", "value": "2512484916"}}
+
+
+def processor_for(packs_dir: Path) -> PhmrProcessor:
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///unused.db", data_dir=packs_dir.parent, base_url="http://bench"
+    )
+    fhir = FhirService(
+        settings=settings,
+        db=Database(settings.database_url),
+        indexer=ResourceIndexer(default_registry(), local_base="http://bench/fhir"),
+        policy=AllowAllPolicy(),
+        validator=NullWriteValidator(),
+        audit=NullAuditTrail(),
+    )
+    validator = CdaValidator(packs_dir)
+    return PhmrProcessor(fhir, validator, facility_type="550621000005101", practice_setting="408443003")
+
+
+def validate_derive_extract(processor: PhmrProcessor, document: bytes) -> int:
+    """The issue's measured chain: validate -> derive -> extract, one parse (the report's tree)."""
+    report = processor.validator.validate(document)
+    header = read_header(report.root)
+    entry = derive_document_entry(
+        report.root,
+        document,
+        facility_type=processor.facility_type,
+        practice_setting=processor.practice_setting,
+        detected=report.detected,
+        header=header,
+    )
+    extraction = extract_observations(
+        report.root,
+        document_reference_id="bench",
+        uniqueid=entry.unique_id or "",
+        patient_reference=SUBJECT,
+        content=report.phmr,
+        header=header,
+    )
+    return len(extraction.observations)
+
+
+def rate(work: Callable[[], object], docs: int) -> float:
+    """Best of three runs, in documents per CPU second (one core)."""
+    work()  # warm caches (compiled XSD, XPath, regexes)
+    best = min(timeit.repeat(work, number=docs, repeat=3, timer=time.process_time))
+    return docs / best
+
+
+def line(label: str, docs_per_second: float) -> None:
+    print(f"  {label:58s} {docs_per_second:7.0f} docs/s  ({1000 / docs_per_second:6.2f} ms/doc)")
+
+
+def in_process(args: argparse.Namespace, document: bytes) -> None:
+    print(f"In process, one core: PHMR with {args.measurements} measurements, {len(document)} bytes")
+    submitted = SubmittedDocument("Document01", "text/xml", document, None)
+    with tempfile.TemporaryDirectory() as folder:
+        packs = Path(folder) / "packs"
+        bare = processor_for(packs)
+        line(
+            "validate + derive + extract (no schema pack)",
+            rate(lambda: validate_derive_extract(bare, document), args.docs),
+        )
+        line(
+            "PhmrProcessor.process (+ FHIR prepare), no schema pack",
+            rate(lambda: bare.process(submitted), args.docs),
+        )
+        schemas = TESTDATA / "cda" / "schemas"
+        if schemas.is_dir():
+            install_pack("cda-r2", schemas, packs)
+            xsd = processor_for(packs)
+            line(
+                "validate + derive + extract (CDA_SDTC.xsd pack)",
+                rate(lambda: validate_derive_extract(xsd, document), args.docs),
+            )
+            line(
+                "PhmrProcessor.process (+ FHIR prepare), XSD pack",
+                rate(lambda: xsd.process(submitted), args.docs),
+            )
+        else:
+            print("  ../shared/testdata/cda/schemas not available: XSD runs skipped")
+        stages(bare, document, args.docs)
+
+
+def stages(processor: PhmrProcessor, document: bytes, docs: int) -> None:
+    root = parse_xml(document)
+    report = processor.validator.validate(document)
+    header = read_header(root)
+    entry = derive_document_entry(root, document, facility_type="1", practice_setting="2", header=header)
+    extraction = extract_observations(
+        root,
+        document_reference_id="b",
+        uniqueid="u",
+        patient_reference=SUBJECT,
+        content=report.phmr,
+        header=header,
+    )
+    fhir = processor.fhir
+
+    def prepare_all() -> None:
+        for resource in (*extraction.observations, *extraction.devices):
+            prepare(fhir, resource, resource_id=resource["id"], expected_type=resource["resourceType"])
+
+    print("  per stage (ms CPU per document):")
+    for name, work in (
+        ("CdaValidator.validate (parse, DK rules)", lambda: processor.validator.validate(document)),
+        ("  of which read PHMR content", lambda: read_phmr(root)),
+        ("read header", lambda: read_header(root)),
+        (
+            "derive DocumentEntry",
+            lambda: derive_document_entry(
+                root, document, facility_type="1", practice_setting="2", header=header
+            ),
+        ),
+        (
+            "extract Observations",
+            lambda: extract_observations(
+                root,
+                document_reference_id="b",
+                uniqueid="u",
+                patient_reference=SUBJECT,
+                content=report.phmr,
+                header=header,
+            ),
+        ),
+        ("prepare 21 resources (structure + index)", prepare_all),
+    ):
+        print(f"    {name:44s} {1000 / rate(work, docs):7.3f}")
+    assert entry.unique_id  # the derived entry is real, not a stub
+
+
+# ------------------------------------------------------------------------------------ over HTTP
+
+
+def lua_long_string(text: str) -> str:
+    """A Lua long-bracket literal: raw UTF-8, no escapes (JSON's ``\\uXXXX`` is not Lua)."""
+    level = 1
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def submit_lua(template: bytes) -> str:
+    """wrk script: every request is a new document (its id replaces the placeholder)."""
+    prefix = secrets.token_hex(4)
+    return f"""
+local template = {lua_long_string(template.decode("utf-8"))}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local id = string.format("{prefix}-%04x-4000-8000-%012x", math.floor(counter / 65536) % 65536, counter)
+  local body = string.gsub(template, "{PLACEHOLDER.replace("-", "%-")}", id)
+  return wrk.format("POST", "/fhir/$submit-document", {{["Content-Type"] = "application/xml"}}, body)
+end
+"""
+
+
+async def _create_pg(admin_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    name = f"telehub_bench_{secrets.token_hex(5)}"
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = f"{admin_url.rpartition('/')[0]}/{name}"
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+    return name, url
+
+
+async def _drop_pg(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def over_http(engine: str, url: str, args: argparse.Namespace, template: bytes) -> LoadResult:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Server(url, args.workers, Path(folder), extra_env={"TELEHUB_SECURITY__MODE": "open"}) as server,
+    ):
+        lua = submit_lua(template)
+        wrk(server.url + "/fhir/$submit-document", lua, duration=2, connections=args.connections)  # warm up
+        result = wrk(
+            server.url + "/fhir/$submit-document", lua, duration=args.duration, connections=args.connections
+        )
+    print(
+        f"  {engine:10s} {result.requests_per_s:7.1f} docs/s  p50 {result.p50_ms:6.1f} ms  "
+        f"p95 {result.p95_ms:6.1f} ms  errors {result.errors}  ({args.workers} worker(s), "
+        f"{args.connections} connections)"
+    )
+    return result
+
+
+def end_to_end(args: argparse.Namespace) -> None:
+    template = build_phmr(args.measurements, document_id=PLACEHOLDER)
+    print(f"End to end over HTTP: POST /fhir/$submit-document, {args.duration} s per engine (wrk)")
+    with tempfile.TemporaryDirectory() as folder:
+        over_http("sqlite", f"sqlite+aiosqlite:///{folder}/bench.db", args, template)
+    if args.pg_url:
+        name, url = asyncio.run(_create_pg(args.pg_url))
+        try:
+            over_http("postgresql", url, args, template)
+        finally:
+            asyncio.run(_drop_pg(args.pg_url, name))
+    else:
+        print("  postgresql skipped (give --pg-url)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=200, help="documents per timed in-process run")
+    parser.add_argument("--measurements", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per engine")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pg-url", help="postgresql+asyncpg://… of a server where databases may be created")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    calibration = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=3, timer=time.process_time)) / 5
+    print(
+        f"machine: {psutil.cpu_count()} cores; calibration sum(range(1e6)) = {calibration * 1e3:.1f} ms CPU "
+        "(about 20 ms on an idle modern core)"
+    )
+    in_process(args, build_phmr(args.measurements))
+    if not args.skip_http:
+        end_to_end(args)
+
+
+if __name__ == "__main__":
+    main()

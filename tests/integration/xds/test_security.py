@@ -1,0 +1,150 @@
+"""The security seam at the SOAP doors (dev mode, real signed DGWS ID cards): no card or a replayed card is a
+SOAP Fault with an audit record; roles decide; Danish negative consent hides documents inside ITI-18 and
+ITI-43; every transaction is audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conformance.suites.xds_client import XdsClient
+from hub.app import build_app
+from hub.core.xml_safety import parse_xml
+from hub.storage import BlockRow, audit_rows_txn, ensure_ready, insert_new_txn, replace_blocks_txn
+from security import DevCredentialRequest, PurposeOfUse, Role
+from tests import xds_builders as b
+from tests.integration.conftest import make_settings
+from tests.xds_calls import APPROVED, patient_param
+from xds import DocumentRequest
+from xds.stored_queries import StoredQueryId, adhoc_query_request_element
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+SOR = "123456789012"
+
+
+@pytest.fixture
+async def dev_app(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = build_app(make_settings(database_url, tmp_path / "var", security={"mode": "dev"}))
+    services = app.state.services
+    await ensure_ready(services.fhir.db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield app, http
+    await services.xds.close()
+    await services.fhir.audit.close()
+    await services.fhir.db.close()
+
+
+def client(app: Any, http: httpx.AsyncClient, request: DevCredentialRequest | None) -> XdsClient:
+    header = None
+    if request is not None:
+        card = app.state.services.xds.authenticator.dev_issuer.issue_id_card(request)
+        header = etree.Element(f"{{{WSSE}}}Security", nsmap={"wsse": WSSE})
+        header.append(parse_xml(card))
+    return XdsClient(http, security_header=header)
+
+
+def system_card() -> DevCredentialRequest:
+    return DevCredentialRequest(role=Role.SYSTEM)
+
+
+def physician_card(sor: str = SOR) -> DevCredentialRequest:
+    return DevCredentialRequest(role=Role.PHYSICIAN, sor=sor, purpose=PurposeOfUse.TREATMENT)
+
+
+async def _audit(app: Any) -> list[tuple[str, str]]:
+    services = app.state.services
+    await services.xds.runtime.audit.close()  # waits for a flush in flight, then flushes
+    rows = await services.fhir.db.run("a", audit_rows_txn, 0, 1000)
+    return [(r.action, r.outcome) for r in rows]
+
+
+def _find() -> etree._Element:
+    return adhoc_query_request_element(
+        StoredQueryId.FIND_DOCUMENTS,
+        {"$XDSDocumentEntryPatientId": [patient_param(b.PATIENT)], "$XDSDocumentEntryStatus": [APPROVED]},
+    )
+
+
+async def test_missing_and_replayed_id_cards(dev_app: tuple[Any, httpx.AsyncClient]) -> None:
+    app, http = dev_app
+    anonymous = await client(app, http, None).query(_find())
+    assert anonymous.status_code == 401 and anonymous.fault
+    assert anonymous.payload is not None and b"wsse:FailedAuthentication" in etree.tostring(anonymous.payload)
+    once = client(app, http, physician_card())
+    assert (await once.query(_find())).status == "Success"
+    replay = await once.query(_find())
+    assert replay.status_code == 401 and replay.fault and "replay" in replay.fault.lower()
+    assert await _audit(app) == [("login-failure", "4"), ("ITI-18", "0"), ("login-failure", "4")]
+
+
+async def test_roles_decide(dev_app: tuple[Any, httpx.AsyncClient]) -> None:
+    app, http = dev_app
+    content = b.cda_document()
+    request = b.submission()
+    as_physician = await client(app, http, physician_card()).provide_and_register(
+        request, {"Document01": (content, "text/xml")}
+    )
+    assert as_physician.status_code == 403 and as_physician.fault
+    stored = await client(app, http, system_card()).provide_and_register(
+        request, {"Document01": (content, "text/xml")}
+    )
+    assert stored.status == "Success"
+    as_system = await client(app, http, system_card()).query(_find())
+    assert as_system.status_code == 403
+    citizen = DevCredentialRequest(role=Role.CITIZEN, cpr=b.PATIENT)
+    own = await client(app, http, citizen).query(_find())
+    assert (
+        own.status == "Success"
+        and own.payload is not None
+        and len(list(own.payload.iter("{*}ObjectRef"))) == 1
+    )
+    actions = await _audit(app)
+    assert ("ITI-41", "0") in actions and ("ITI-41", "4") in actions and ("ITI-18", "4") in actions
+
+
+async def test_consent_blocks_inside_query_and_retrieve(dev_app: tuple[Any, httpx.AsyncClient]) -> None:
+    app, http = dev_app
+    content = b.cda_document()
+    request = b.submission()
+    uid = request.objects.document_entries[0].unique_id or ""
+    stored = await client(app, http, system_card()).provide_and_register(
+        request, {"Document01": (content, "text/xml")}
+    )
+    assert stored.status == "Success"
+
+    async def block(conn: AsyncConnection) -> None:
+        rid = await insert_new_txn(
+            conn,
+            res_type="Consent",
+            res_id="c1",
+            last_updated=1,
+            patient_key=b.PATIENT,
+            data=b"{}",
+            method="POST",
+            index=(),
+        )
+        await replace_blocks_txn(conn, rid, [BlockRow(b.PATIENT, "organisation-sor", SOR, None, None)])
+
+    await app.state.services.fhir.db.run_write("block", block)
+    blocked = await client(app, http, physician_card()).query(_find())
+    assert blocked.status == "Success" and blocked.payload is not None
+    assert not list(blocked.payload.iter("{*}ObjectRef")) and blocked.error_codes == ("XDSRegistryError",)
+    hidden = await client(app, http, physician_card()).retrieve([DocumentRequest(b.REPOSITORY_ID, uid)])
+    assert hidden.status == "Failure" and hidden.error_codes == ("XDSDocumentUniqueIdError",)
+    elsewhere = await client(app, http, physician_card(sor="999999")).retrieve(
+        [DocumentRequest(b.REPOSITORY_ID, uid)]
+    )
+    assert elsewhere.documents() == {uid: content}
+    override = DevCredentialRequest(
+        role=Role.PHYSICIAN, sor=SOR, purpose=PurposeOfUse.EMERGENCY, reason="acute: unconscious patient"
+    )
+    lifted = await client(app, http, override).retrieve([DocumentRequest(b.REPOSITORY_ID, uid)])
+    assert lifted.documents() == {uid: content}

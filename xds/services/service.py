@@ -1,0 +1,109 @@
+"""The XDS.b registry + repository service: one object the doors call for every transaction.
+
+IHE ITI TF-2b 3.41 (Provide and Register), 3.42 (Register), 3.43 (Retrieve), 3.57 (Update), 3.62 (Delete);
+ITI TF-2a 3.18 (Registry Stored Query).  Registry and repository run in one process over one database
+(``Settings.xds`` names their ids).  Built once in the composition root (``hub.app``) from Settings; the
+document processors (e.g. PHMR -> Observations) are given at construction or added with
+:meth:`XdsService.add_processor` before serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hub.core.settings import Settings
+from hub.fhir import AuditWriter
+from hub.storage import BlobStore, Database, FileBlobStore
+from security import AuditAction, AuditOutcome, Authenticator, Principal
+from xds.messages import DocumentRequest, ProvideAndRegisterRequest, RemoveObjectsRequest
+from xds.model import DocumentEntry, SubmitObjectsRequest
+from xds.services.audit_records import AuditFacts, audit_rows
+from xds.services.delete import DeleteResult, delete
+from xds.services.processing import DocumentProcessor, ProcessorRegistry
+from xds.services.provide_and_register import provide_and_register
+from xds.services.register import register
+from xds.services.retrieve import RetrieveResult, retrieve
+from xds.services.runtime import Caller, XdsRuntime
+from xds.services.stored_query import QueryAnswer, stored_query
+from xds.services.submission import SubmissionResult
+from xds.services.submit_document import submit_document
+from xds.services.update import update
+from xds.stored_queries import StoredQueryRequest
+
+
+class XdsService:
+    """Registry and repository transactions over storage, with authorisation, consent and audit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        authenticator: Authenticator | None = None,
+        blobs: BlobStore | None = None,
+        processors: ProcessorRegistry | None = None,
+        audit: AuditWriter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.authenticator = authenticator or Authenticator(settings)
+        self.runtime = XdsRuntime(
+            db=db,
+            blobs=blobs or FileBlobStore(settings.blob_dir),
+            settings=settings,
+            processors=processors or ProcessorRegistry(),
+            audit=audit or AuditWriter(db),
+        )
+
+    @property
+    def processors(self) -> ProcessorRegistry:
+        return self.runtime.processors
+
+    def add_processor(self, processor: DocumentProcessor) -> None:
+        """Append a document processor (lowest preference); call before serving requests."""
+        self.runtime.processors = self.runtime.processors.with_processor(processor)
+
+    @staticmethod
+    def caller(principal: Principal, client_address: str = "") -> Caller:
+        return Caller(principal, client_address)
+
+    async def provide_and_register(
+        self, caller: Caller, request: ProvideAndRegisterRequest
+    ) -> SubmissionResult:
+        """ITI-41: store the documents and register their metadata (all or nothing)."""
+        return await provide_and_register(self.runtime, caller, request)
+
+    async def register(self, caller: Caller, request: SubmitObjectsRequest) -> SubmissionResult:
+        """ITI-42: register metadata."""
+        return await register(self.runtime, caller, request)
+
+    async def update(self, caller: Caller, request: SubmitObjectsRequest) -> SubmissionResult:
+        """ITI-57: metadata update (new versions, status changes, new associations)."""
+        return await update(self.runtime, caller, request)
+
+    async def delete(self, caller: Caller, request: RemoveObjectsRequest) -> DeleteResult:
+        """ITI-62: delete registry objects."""
+        return await delete(self.runtime, caller, request)
+
+    async def stored_query(self, caller: Caller, request: StoredQueryRequest) -> QueryAnswer:
+        """ITI-18: run a stored query."""
+        return await stored_query(self.runtime, caller, request)
+
+    async def retrieve(self, caller: Caller, requests: Sequence[DocumentRequest]) -> RetrieveResult:
+        """ITI-43: the requested documents (streamed from the blob store) and per-document errors."""
+        return await retrieve(self.runtime, caller, requests)
+
+    async def submit_document(
+        self, caller: Caller, data: bytes, mime_type: str, *, entry: DocumentEntry | None = None
+    ) -> SubmissionResult:
+        """A document without (or with) metadata: processors derive it, then the ITI-41 pipeline runs."""
+        return await submit_document(self.runtime, caller, data, mime_type, entry=entry)
+
+    def record_login_failure(self, detail: str, client_address: str = "") -> None:
+        """Audit a refused credential (no Principal exists for it)."""
+        facts = AuditFacts(AuditAction.LOGIN_FAILURE, AuditOutcome.MINOR_FAILURE, detail=detail)
+        self.runtime.audit.submit(audit_rows(None, facts, client_address=client_address))
+
+    async def close(self) -> None:
+        """Flush queued audit records (call on shutdown, before closing the database)."""
+        await self.runtime.audit.close()
