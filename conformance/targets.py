@@ -19,7 +19,7 @@ import orjson
 from hub.core.errors import HubError, InvalidInputError
 from hub.core.issues import Issue, IssueSeverity, IssueType
 from profiles import CanonicalRegistry, PackageLoader
-from profiles.validator import CustomChecks, ProfileValidator
+from profiles.validator import CustomChecks, ProfileValidator, ValidationOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class ValidationRequest:
     supporting: tuple[dict[str, Any], ...] = ()
     packages: tuple[Path, ...] = ()
     label: str = ""
+    # validator switches the case asks for (None: the target's own); the HTTP target cannot send them
+    options: ValidationOptions | None = None
 
 
 class Target(Protocol):
@@ -92,7 +94,7 @@ class InProcessTarget:
         for resource in request.supporting:
             if isinstance(resource.get("url"), str):
                 registry.add(resource, source=f"supporting:{request.label}")
-        validator = ProfileValidator(registry, custom_checks=self.custom_checks)
+        validator = ProfileValidator(registry, custom_checks=self.custom_checks, options=request.options)
         if request.media == "xml":
             codec_class = _xml_codec_class()
             if codec_class is None:

@@ -14,6 +14,7 @@ invariants over the official R4 examples.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -90,14 +91,78 @@ class FastCompiler:
         return self._invocation(child)
 
     def _n_InvocationExpression(self, node: Mapping[str, Any]) -> Fn:
+        typed = self._typed_choice(node["children"][0], node["children"][1])
+        if typed is not None:
+            return typed
         left = self._node(node["children"][0])
         right = self._invocation(node["children"][1])
         return lambda focus, frame: right(left(focus, frame), frame)
 
+    def _typed_choice(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> Fn | None:
+        """``value.ofType(Quantity)`` on a choice element: exactly the JSON property ``valueQuantity``."""
+        if right["type"] != "FunctionInvocation":
+            return None
+        functn = right["children"][0]
+        if _identifier(functn["children"][0]) != "ofType" or len(functn["children"]) < 2:
+            return None
+        params = functn["children"][1]["children"]
+        type_name = _identifier(params[0]) if len(params) == 1 else ""
+        type_name = type_name.removeprefix("FHIR.")
+        if not type_name.replace("_", "").isalnum():
+            return None
+        if left["type"] == "InvocationExpression" and left["children"][1]["type"] == "MemberInvocation":
+            base: Fn | None = self._node(left["children"][0])
+            member = left["children"][1]
+        elif left["type"] == "TermExpression" and left["children"][0]["type"] == "InvocationTerm":
+            base, member = None, left["children"][0]["children"][0]
+            if member["type"] != "MemberInvocation":
+                return None
+        else:
+            return None
+        name = _identifier(member["children"][0])
+        if name not in self.choice_names:
+            return None
+        navigate = self._invocation(
+            {"type": "MemberInvocation", "children": [{"text": name + type_name[:1].upper() + type_name[1:]}]}
+        )
+        plain = (name, "_" + name)
+
+        def typed(focus: Collection, frame: Frame) -> Collection:
+            items = focus if base is None else base(focus, frame)
+            for item in items:
+                if type(item) is dict and (plain[0] in item or plain[1] in item):
+                    # the name is a choice elsewhere, but a plain element here: filter by type properly
+                    raise Unsupported("ofType() on an element that is not a choice")
+            return navigate(items, frame)
+
+        return typed
+
     def _invocation(self, node: Mapping[str, Any]) -> Fn:
         if node["type"] == "MemberInvocation":
             name = _identifier(node["children"][0])
-            return lambda focus, frame: self._member(focus, name)
+            partner = "_" + name
+            member = self._member
+
+            def navigate(focus: Collection, frame: Frame) -> Collection:
+                # the common case inline: one object holding the member, without a "_name" partner
+                if len(focus) == 1:
+                    item = focus[0]
+                    if type(item) is dict:
+                        value = item.get(name)
+                        if value is not None and partner not in item:
+                            if type(value) is list:
+                                return [v for v in value if v is not None]
+                            return [value]
+                        if (
+                            value is None
+                            and partner not in item
+                            and item.get("resourceType") != name
+                            and name not in self.choice_names
+                        ):
+                            return []
+                return member(focus, name)
+
+            return navigate
         if node["type"] == "FunctionInvocation":
             functn = node["children"][0]
             name = _identifier(functn["children"][0])
@@ -108,18 +173,19 @@ class FastCompiler:
             return self._function(name, params)
         raise Unsupported(node["type"])
 
+    # Literal collections are built once: no closure ever mutates a collection it is given.
     def _n_StringLiteral(self, node: Mapping[str, Any]) -> Fn:
-        text = _unescape(node["text"][1:-1])
-        return lambda focus, frame: [text]
+        literal = [_unescape(node["text"][1:-1])]
+        return lambda focus, frame: literal
 
     def _n_NumberLiteral(self, node: Mapping[str, Any]) -> Fn:
         text = node["text"]
-        value: Any = int(text) if text.isdigit() else Decimal(text)
-        return lambda focus, frame: [value]
+        literal: Collection = [int(text) if text.isdigit() else Decimal(text)]
+        return lambda focus, frame: literal
 
     def _n_BooleanLiteral(self, node: Mapping[str, Any]) -> Fn:
-        value = node["text"] == "true"
-        return lambda focus, frame: [value]
+        literal = [node["text"] == "true"]
+        return lambda focus, frame: literal
 
     def _n_NullLiteral(self, node: Mapping[str, Any]) -> Fn:
         return lambda focus, frame: []
@@ -216,13 +282,21 @@ class FastCompiler:
         if op not in ("=", "!="):
             raise Unsupported(op)
         negate = op == "!="
+        true, false = [not negate], [negate]
 
         def equality(focus: Collection, frame: Frame) -> Collection:
             a, b = left(focus, frame), right(focus, frame)
             if not a or not b:
                 return []
             if len(a) == 1 and len(b) == 1:
-                return [_equal(a[0], b[0]) != negate]
+                x, y = a[0], b[0]
+                if (
+                    type(x) is str
+                    and type(y) is str
+                    and (x == y or not (x[:1].isdigit() and y[:1].isdigit()))
+                ):
+                    return true if x == y else false  # equal text, or text that is no date: plain compare
+                return [_equal(x, y) != negate]
             same = len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
             return [same != negate]
 
@@ -230,6 +304,7 @@ class FastCompiler:
 
     def _n_InequalityExpression(self, node: Mapping[str, Any]) -> Fn:
         left, right, op = self._binary(node)
+        compare_values: Callable[[Any, Any], bool] = _COMPARISONS[op]
 
         def compare(focus: Collection, frame: Frame) -> Collection:
             a, b = left(focus, frame), right(focus, frame)
@@ -238,13 +313,15 @@ class FastCompiler:
             if len(a) != 1 or len(b) != 1:
                 raise Unsupported("comparison of collections")
             x, y = a[0], b[0]
-            if _is_number(x) and _is_number(y):
+            if type(x) is int and type(y) is int:
+                pass  # counts and integers compare as they are
+            elif _is_number(x) and _is_number(y):
                 x, y = _number(x), _number(y)
             elif (
                 not (isinstance(x, str) and isinstance(y, str)) or _DATE_LIKE.match(x) or _DATE_LIKE.match(y)
             ):
                 raise Unsupported("comparison")
-            return [{"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]]
+            return [compare_values(x, y)]
 
         return compare
 
@@ -322,9 +399,7 @@ class FastCompiler:
             if not params:
                 return lambda focus, frame: [bool(focus)]
             crit = params[0]
-            return lambda focus, frame: [
-                any(_boolean(crit([i], frame.with_this([i]))) is True for i in focus)
-            ]
+            return lambda focus, frame: [any(_each(crit, focus, frame, stop_at=True))]
         if name == "empty" and not params:
             return lambda focus, frame: [not focus]
         if name == "count" and not params:
@@ -334,19 +409,28 @@ class FastCompiler:
         if name == "where" and arity == 1:
             crit = params[0]
             return lambda focus, frame: [
-                i for i in focus if _boolean(crit([i], frame.with_this([i]))) is True
+                i for i, keep in zip(focus, _each(crit, focus, frame), strict=True) if keep
             ]
         if name == "all" and arity == 1:
             crit = params[0]
-            return lambda focus, frame: [
-                all(_boolean(crit([i], frame.with_this([i]))) is True for i in focus)
-            ]
+            return lambda focus, frame: [all(_each(crit, focus, frame, stop_at=False))]
         if name == "select" and arity == 1:
             expr = params[0]
             return lambda focus, frame: [r for i in focus for r in expr([i], frame.with_this([i]))]
         if name in ("first", "last") and not params:
             index = 0 if name == "first" else -1
             return lambda focus, frame: [focus[index]] if focus else []
+        if name in ("subsetOf", "supersetOf", "intersect") and arity == 1:
+            other = params[0]
+
+            def sets(focus: Collection, frame: Frame) -> Collection:
+                pool = other(frame.this, frame)
+                if name == "intersect":
+                    return _distinct([i for i in focus if any(_equal(i, o) for o in pool)])
+                inner, outer = (focus, pool) if name == "subsetOf" else (pool, focus)
+                return [all(any(_equal(i, o) for o in outer) for i in inner)]
+
+            return sets
         if name == "distinct" and not params:
             return lambda focus, frame: _distinct(focus)
         if name == "isDistinct" and not params:
@@ -424,15 +508,23 @@ class FastCompiler:
 
 
 # -- value helpers -------------------------------------------------------------------
-def _each(criterion: Fn, focus: Collection, frame: Frame) -> list[bool]:
-    """``criterion`` per item with ``$this`` set to the item (frame reused: no allocation per item)."""
+def _each(criterion: Fn, focus: Collection, frame: Frame, stop_at: bool | None = None) -> list[bool]:
+    """``criterion`` per item with ``$this`` set to the item; stops after the first ``stop_at`` result.
+
+    The frame is reused (``$this`` swapped and restored) rather than one built per item.
+    """
+    if not focus:
+        return []
     saved = frame.this
     results = []
     try:
         for item in focus:
             single = [item]
             frame.this = single
-            results.append(_boolean(criterion(single, frame)) is True)
+            result = _boolean(criterion(single, frame)) is True
+            results.append(result)
+            if result is stop_at:
+                break
     finally:
         frame.this = saved
     return results
@@ -564,6 +656,12 @@ def _substring(value: Any, start: Any, length: Any = None) -> Collection:
     return [text[start:] if length is None else text[start : start + int(length)]]
 
 
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
 _STRING_FUNCTIONS: dict[str, tuple[int, Callable[..., Collection]]] = {
     "matches": (1, _matches),
     "startsWith": (1, lambda v, s: [_as_string(v).startswith(s)] if isinstance(s, str) else []),

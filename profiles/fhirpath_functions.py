@@ -1,4 +1,5 @@
-"""FHIRPath functions fhirpathpy lacks: sort, escape/unescape, matchesFull, precision, boundaries.
+"""FHIRPath functions fhirpathpy lacks or gets wrong: sort, escape/unescape, matchesFull, precision,
+boundaries, round() without precision, toString() of booleans, indexOf()/replace() with empty arguments.
 
 See https://hl7.org/fhirpath/2.0.0/ (``matchesFull``, ``escape``/``unescape``, ``precision``,
 ``lowBoundary``/``highBoundary``, ``sort``).  Each function takes the fhirpathpy evaluation
@@ -14,7 +15,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fhirpathpy.engine.nodes import FP_DateTime, FP_Quantity, FP_Time, ResourceNode
@@ -183,7 +184,59 @@ def high_boundary_fn(ctx: dict[str, Any], inputs: list[Any], precision: Any = No
     return _boundary(inputs, precision, low=False)
 
 
+def round_fn(ctx: dict[str, Any], inputs: list[Any], precision: Any = None) -> list[Any]:
+    """round([precision]): the precision is optional (0 digits), half rounds away from zero."""
+    if len(inputs) != 1:
+        return []
+    value = _value(inputs[0])
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return []
+    digits = 0 if precision in (None, []) else precision
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= _MAX_PRECISION:
+        return []
+    return [Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)]
+
+
+def to_string_fn(ctx: dict[str, Any], inputs: list[Any]) -> list[Any]:
+    """toString(): booleans render as ``true``/``false`` (FHIRPath), not Python's ``True``/``False``."""
+    if len(inputs) != 1:
+        return []
+    value = _value(inputs[0])
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    return [str(value)] if not isinstance(value, dict | list) else []
+
+
+def index_of_fn(ctx: dict[str, Any], inputs: list[Any], substring: Any) -> list[Any]:
+    """indexOf(substring): an empty argument gives an empty result."""
+    text = _single_string(inputs)
+    if text is None or not isinstance(substring, str):
+        return []
+    return [text.find(substring)]
+
+
+def replace_fn(ctx: dict[str, Any], inputs: list[Any], pattern: Any, substitution: Any) -> list[Any]:
+    """replace(pattern, substitution): an empty argument gives an empty result."""
+    text = _single_string(inputs)
+    if text is None or not isinstance(pattern, str) or not isinstance(substitution, str):
+        return []
+    if pattern == "":
+        return [substitution + substitution.join(text) + substitution]
+    return [text.replace(pattern, substitution)]
+
+
+def _single_string(inputs: list[Any]) -> str | None:
+    if len(inputs) != 1:
+        return None
+    value = _value(inputs[0])
+    return value if isinstance(value, str) else None
+
+
 EXTRA_FUNCTIONS: dict[str, dict[str, Any]] = {
+    "round": {"fn": round_fn, "arity": {0: [], 1: ["Integer"]}},
+    "toString": {"fn": to_string_fn},
+    "indexOf": {"fn": index_of_fn, "arity": {1: ["String"]}, "nullable_input": True},
+    "replace": {"fn": replace_fn, "arity": {2: ["String", "String"]}, "nullable_input": True},
     "sort": {"fn": sort_fn, "variadic": "Expr"},
     "escape": {"fn": escape_fn, "arity": {1: ["String"]}},
     "unescape": {"fn": unescape_fn, "arity": {1: ["String"]}},

@@ -113,3 +113,53 @@ def narrative_problems(div: str) -> list[str]:
     if not has_content and root.tail is None:
         problems.append("narrative has no non-whitespace content (txt-2)")
     return problems
+
+
+# classes that say where a part of the narrative comes from (FHIR extensions pack, "Narrative source")
+SOURCE_CLASSES = frozenset({"boilerplate", "generated", "extension", "extensions", "additional", "original"})
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _parse(div: str) -> etree._Element | None:
+    if len(div) > MAX_NARRATIVE_BYTES or "<!DOCTYPE" in div or "<!ENTITY" in div:
+        return None
+    try:
+        return etree.fromstring(div.encode("utf-8"), _PARSER)
+    except etree.XMLSyntaxError:
+        return None  # reported by txt-1 already
+
+
+def language_sections(div: str) -> list[str] | None:
+    """Languages of the language sections (root children that are ``div``s with a ``lang``).
+
+    None when the narrative cannot be parsed.
+    """
+    root = _parse(div)
+    if root is None:
+        return None
+    languages = []
+    for child in root:
+        if isinstance(child.tag, str) and child.tag == f"{{{XHTML_NS}}}div":
+            lang = child.get("lang") or child.get(_XML_LANG)
+            if lang:
+                languages.append(lang)
+    return languages
+
+
+def unsourced_parts(div: str) -> list[str]:
+    """The text of root-level narrative parts without a source class (``boilerplate``, ``generated`` ...)."""
+    root = _parse(div)
+    if root is None:
+        return []
+    parts: list[str] = []
+    if root.text and root.text.strip():
+        parts.append(root.text.strip())
+    for child in root:
+        if isinstance(child.tag, str):
+            classes = set((child.get("class") or "").split())
+            if not classes & SOURCE_CLASSES:
+                text = " ".join("".join(str(t) for t in child.itertext()).split())
+                parts.append(text or f"<{child.tag.rpartition('}')[2]}>")
+        if child.tail and child.tail.strip():
+            parts.append(child.tail.strip())
+    return parts

@@ -240,7 +240,16 @@ def _restrict_choice(elements: ElementList, choice_id: str, name: str, renames: 
 
 def _merge(target: dict[str, Any], diff: dict[str, Any]) -> None:
     for key, value in diff.items():
-        if key in ("id", "path", "extension"):
+        if key in ("id", "path"):
+            continue
+        if key == "extension":
+            # element extensions (minLength, mustHaveValue, narrative controls, ...) add to the base's;
+            # one with the same url replaces the base's
+            urls = {e.get("url") for e in value if isinstance(e, dict)}
+            kept = [
+                e for e in target.get("extension") or () if isinstance(e, dict) and e.get("url") not in urls
+            ]
+            target["extension"] = kept + [copy.deepcopy(e) for e in value if isinstance(e, dict)]
             continue
         if key == "constraint":
             known = {c.get("key") for c in target.get("constraint") or () if isinstance(c, dict)}

@@ -20,6 +20,7 @@ from profiles.canonical import CanonicalRegistry, split_canonical
 from profiles.code_systems import CodeCheck, CodeSystemIndex, CodeValidity, grammar_check
 
 _MAX_DEPTH = 16  # ValueSet imports nesting
+_MAX_MEMO = 100_000  # answers remembered; hostile input with endless distinct codes cannot grow it further
 
 
 @dataclass(slots=True)
@@ -31,6 +32,8 @@ class Expansion:
     excluded: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     case_insensitive: set[str] = field(default_factory=set)
+    # displays and designations the ValueSet itself gives its codes (alternatives to the CodeSystem's)
+    displays: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def contains(self, system: str | None, code: str) -> CodeValidity:
         if system is None:
@@ -58,12 +61,14 @@ class TerminologyService:
         self._expansions: dict[str, Expansion | None] = {}
         # memo of answers: validation asks the same questions for every instance
         self._memo: dict[tuple[str, str | None, str | None, str], CodeCheck] = {}
+        self._value_sets: dict[str, bool] = {}
         self._generation = -1
 
     def _fresh(self) -> None:
         if self._generation != self.registry.generation:
             self._expansions.clear()
             self._memo.clear()
+            self._value_sets.clear()
             self.systems.clear()
             self._generation = self.registry.generation
 
@@ -74,10 +79,22 @@ class TerminologyService:
         if value_set in self._expansions:
             return self._expansions[value_set]
         self._expansions[value_set] = None  # guards against import cycles
-        resource = self.registry.resolve(value_set)
+        resource = self._value_set(value_set)
         result = None if resource is None else self._expand_resource(resource, depth=0)
         self._expansions[value_set] = result
         return result
+
+    def _value_set(self, value_set: str) -> Mapping[str, Any] | None:
+        """The ValueSet ``value_set`` names; ``<canonical>#id`` is one contained in that resource."""
+        if "#" in value_set:
+            container, _, local = value_set.partition("#")
+            holder = self.registry.resolve(container)
+            for contained in (holder or {}).get("contained") or ():
+                if isinstance(contained, dict) and contained.get("id") == local:
+                    return contained if contained.get("resourceType") == "ValueSet" else None
+            return None
+        resource = self.registry.resolve(value_set)
+        return resource if resource is None or resource.get("resourceType") == "ValueSet" else None
 
     def _expand_resource(self, vs: Mapping[str, Any], depth: int) -> Expansion:
         out = Expansion()
@@ -86,6 +103,7 @@ class TerminologyService:
             for entry in _walk_contains((vs.get("expansion") or {}).get("contains") or ()):
                 if isinstance(entry.get("system"), str) and isinstance(entry.get("code"), str):
                     out.codes.add((entry["system"], entry["code"]))
+                    _note_displays(out, entry["system"], entry)
             if not out.codes:
                 out.problems.append(f"ValueSet {vs.get('url')} has neither compose nor expansion")
             return out
@@ -120,6 +138,8 @@ class TerminologyService:
                 part.case_insensitive |= nested.case_insensitive
             out.problems.extend(nested.problems)
         out.codes |= part.codes
+        for key, names in part.displays.items():
+            out.displays.setdefault(key, set()).update(names)
         out.problems.extend(part.problems)
         if not exclude:
             out.open_systems |= part.open_systems
@@ -136,6 +156,7 @@ class TerminologyService:
                 code = concept.get("code")
                 if isinstance(code, str):
                     part.codes.add((system, code.lower() if cs and not cs.case_sensitive else code))
+                    _note_displays(part, system, concept)
             return
         if cs is None or not cs.complete:
             part.open_systems.add(system)
@@ -159,8 +180,23 @@ class TerminologyService:
         key = ("cs", system, version, code)
         found = self._memo.get(key)
         if found is None:
+            if len(self._memo) > _MAX_MEMO:
+                self._memo.clear()
             found = self._memo[key] = self._check_system_code(system, code, version)
         return found
+
+    def is_value_set(self, url: str) -> bool:
+        """Whether ``url`` names a ValueSet (a common mistake in ``Coding.system``)."""
+        self._fresh()
+        known = self._value_sets.get(url)
+        if known is None:
+            if len(self._value_sets) > _MAX_MEMO:
+                self._value_sets.clear()
+            resource = self.registry.resolve(url)
+            known = self._value_sets[url] = (
+                resource is not None and resource.get("resourceType") == "ValueSet"
+            )
+        return known
 
     def _check_system_code(self, system: str, code: str, version: str | None) -> CodeCheck:
         grammar = grammar_check(system, code)
@@ -189,13 +225,20 @@ class TerminologyService:
             return None
         return f"Wrong Display Name '{display}' for {system}#{code}"
 
+    def display_in_value_set(self, value_set: str, system: str, code: str, display: str) -> bool:
+        """Whether ``value_set`` itself gives ``display`` (or a designation) for ``system#code``."""
+        expansion = self.expand(value_set)
+        if expansion is None:
+            return False
+        return display.strip().lower() in expansion.displays.get((system, code), ())
+
     def check_in_value_set(self, value_set: str, system: str | None, code: str) -> CodeCheck:
         """Is ``system#code`` a member of ``value_set``?"""
         self._fresh()
         key = (value_set, system, None, code)
         found = self._memo.get(key)
         if found is None:
-            if len(self._memo) > 100_000:
+            if len(self._memo) > _MAX_MEMO:
                 self._memo.clear()
             found = self._memo[key] = self._check_in_value_set(value_set, system, code)
         return found
@@ -222,6 +265,15 @@ class TerminologyService:
                 return True
             unknown = unknown or validity is CodeValidity.UNKNOWN
         return None if unknown else False
+
+
+def _note_displays(out: Expansion, system: str, concept: Mapping[str, Any]) -> None:
+    """Record the display and designations a ValueSet gives a code (expansion.contains or compose concept)."""
+    names = [concept.get("display")]
+    names.extend(d.get("value") for d in concept.get("designation") or () if isinstance(d, dict))
+    found = {n.strip().lower() for n in names if isinstance(n, str) and n.strip()}
+    if found:
+        out.displays.setdefault((system, str(concept.get("code"))), set()).update(found)
 
 
 def _walk_contains(entries: Iterable[Any]) -> Iterable[dict[str, Any]]:

@@ -3,7 +3,8 @@
 Each manifest entry names a file to validate, its supporting files and packages, the expected
 java-validator OperationOutcome (``outcomes/java/...``) and optionally a profile step.  A case
 passes when telehub agrees with the java validator on valid vs invalid (zero errors or not);
-the exact error count is reported as a second, stricter figure.
+the exact error count is reported as a second, stricter figure.  An expectation may also be given
+inline (``{"outcome": {...}}`` or ``{"errorCount": n}``).
 
 Cases are skipped, with the reason in the report, when they need:
   * a terminology server (the expected outcome carries an ``operationoutcome-issue-server``
@@ -11,6 +12,11 @@ Cases are skipped, with the reason in the report, when they need:
   * a package by id that is not on disk (no network registry is used);
   * a logical model or non-FHIR input (CDA, CDS Hooks, SMART Health Cards, JSON5, NDJSON, JWT);
   * or when the manifest disables them (``use-test: false``) or gives no java expectation.
+
+The validator switches a case names are applied as the java harness applies them
+(:func:`case_options`): ``validateReference``, ``assumeValidRestReferences``, ``security-checks``,
+``for-publication`` and ``bundle-param``.  The HTTP target cannot pass them to a running hub,
+which validates with its own configuration.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from conformance.targets import Target, ValidationRequest, error_count
 from hub.core.errors import HubError
 from hub.core.issues import Issue
 from profiles import CanonicalRegistry
+from profiles.validator import BundleRule, ReferencePolicy, ValidationOptions
 
 SUITE = "hl7-validator"
 TX_SERVER_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-server"
@@ -51,9 +58,43 @@ class Expectation:
     needs_tx_server: bool
 
 
+def case_options(case: dict[str, Any], step: dict[str, Any] | None = None) -> ValidationOptions:
+    """The validator switches a manifest entry (or its profile step) asks for, as the java harness sets them.
+
+    The java test harness runs with ``assumeValidRestReferences`` off and references not followed
+    unless the case says otherwise, so those are the defaults here too.
+    """
+
+    def flag(key: str) -> bool:
+        value = (step or {}).get(key, case.get(key))
+        return value is True or str(value).lower() == "true"
+
+    try:
+        policy = ReferencePolicy(str(case.get("validateReference", "IGNORE")))
+    except ValueError:
+        policy = ReferencePolicy.IGNORE
+    rules: tuple[BundleRule, ...] = ()
+    param = case.get("bundle-param")
+    if isinstance(param, dict):
+        rule, profile = param.get("rule"), param.get("profile")
+        if isinstance(rule, str) and isinstance(profile, str):
+            rules = (BundleRule(rule, profile),)
+    return ValidationOptions(
+        assume_valid_rest_references=flag("assumeValidRestReferences"),
+        reference_policy=policy,
+        security_checks=flag("security-checks"),
+        for_publication=flag("for-publication"),
+        bundle_rules=rules,
+    )
+
+
 def load_expectation(path: Path) -> Expectation:
-    outcome = orjson.loads(path.read_bytes())
-    issues = outcome.get("issue") or []
+    return outcome_expectation(orjson.loads(path.read_bytes()))
+
+
+def outcome_expectation(outcome: Any) -> Expectation:
+    """Error count of an expected OperationOutcome, and whether a terminology server produced it."""
+    issues = (outcome.get("issue") if isinstance(outcome, dict) else None) or []
     errors = sum(1 for i in issues if i.get("severity") in ("error", "fatal"))
     tx = any(e.get("url") == TX_SERVER_EXT for i in issues for e in i.get("extension") or ())
     return Expectation(errors, tx)
@@ -126,10 +167,12 @@ class Hl7ValidatorSuite:
             return
         content = source_file.read_bytes()
         media = "xml" if str(case["file"]).endswith(".xml") else "json"
-        base = ValidationRequest(content, media, (), tuple(supporting), tuple(packages), label)
+        base = ValidationRequest(
+            content, media, (), tuple(supporting), tuple(packages), label, case_options(case)
+        )
         yield self._step(target, base, label, group, case.get(self.validator_name))
         profile_step = case.get("profile")
-        if isinstance(profile_step, dict) and isinstance(profile_step.get(self.validator_name), str):
+        if isinstance(profile_step, dict) and profile_step.get(self.validator_name) is not None:
             try:
                 source = self._read_resource(str(profile_step["source"]))
                 extra = [self._read_resource(f) for f in profile_step.get("supporting") or ()]
@@ -138,7 +181,13 @@ class Hl7ValidatorSuite:
                 return
             url = str(source.get("url", ""))
             request = ValidationRequest(
-                content, media, (url,), (*supporting, source, *extra), tuple(packages), label
+                content,
+                media,
+                (url,),
+                (*supporting, source, *extra),
+                tuple(packages),
+                label,
+                case_options(case, profile_step),
             )
             yield self._step(
                 target, request, f"{label} [profile]", group, profile_step.get(self.validator_name)
@@ -147,12 +196,9 @@ class Hl7ValidatorSuite:
     def _step(
         self, target: Target, request: ValidationRequest, label: str, group: str, expected_file: Any
     ) -> CaseResult:
-        if not isinstance(expected_file, str):
-            return CaseResult(label, CaseStatus.SKIP, group, f"no {self.validator_name} expectation")
-        expected_path = self.root / "outcomes" / expected_file
-        if not expected_path.is_file():
-            return CaseResult(label, CaseStatus.SKIP, group, f"expected outcome {expected_file} is missing")
-        expectation = load_expectation(expected_path)
+        expectation = self._expectation(expected_file)
+        if isinstance(expectation, str):
+            return CaseResult(label, CaseStatus.SKIP, group, expectation)
         if expectation.needs_tx_server:
             return CaseResult(
                 label, CaseStatus.SKIP, group, "expected outcome depends on a terminology server"
@@ -187,6 +233,20 @@ class Hl7ValidatorSuite:
             _messages(issues),
             elapsed,
         )
+
+    def _expectation(self, spec: Any) -> Expectation | str:
+        """The expectation a manifest gives (a file under outcomes/, or inline); a str says why none."""
+        if isinstance(spec, str):
+            expected_path = self.root / "outcomes" / spec
+            if not expected_path.is_file():
+                return f"expected outcome {spec} is missing"
+            return load_expectation(expected_path)
+        if isinstance(spec, dict) and isinstance(spec.get("outcome"), dict):
+            return outcome_expectation(spec["outcome"])
+        if isinstance(spec, dict) and isinstance(spec.get("errorCount"), int):
+            fatal = spec.get("fatalCount")
+            return Expectation(spec["errorCount"] + (fatal if isinstance(fatal, int) else 0), False)
+        return f"no {self.validator_name} expectation"
 
     # -- preparation -------------------------------------------------------------
     def _check_runnable(self, case: dict[str, Any]) -> None:

@@ -138,12 +138,14 @@ def _coding(coding: dict[str, Any], path: str, ctx: ValidationContext) -> None:
     if check.validity is CodeValidity.INVALID:
         ctx.error(IssueType.CODE_INVALID, check.message, f"{path}.code", MessageId.CODE_UNKNOWN)
     elif check.validity is CodeValidity.VALID and isinstance(coding.get("display"), str):
-        wrong = terminology.check_display(system, code, coding["display"])
-        if wrong is not None:
+        display = coding["display"]
+        wrong = terminology.check_display(system, code, display)
+        if wrong is not None and not any(
+            terminology.display_in_value_set(vs, system, code, display) for vs in ctx.bound_value_sets
+        ):
             ctx.error(IssueType.CODE_INVALID, wrong, f"{path}.display", MessageId.CODE_DISPLAY)
     elif check.validity is CodeValidity.UNKNOWN:
-        resource = ctx.services.registry.resolve(system)
-        if resource is not None and resource.get("resourceType") == "ValueSet":
+        if terminology.is_value_set(system):
             ctx.error(
                 IssueType.CODE_INVALID,
                 f"The Coding references a value set, not a code system ('{system}')",

@@ -14,15 +14,16 @@ checked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.core.issues import Issue, IssueSeverity, IssueType
 from profiles.canonical import CanonicalRegistry
 from profiles.element_list import child_segments, id_to_path
 from profiles.fhirpath import FhirPathEngine, FhirPathSyntaxError
 from profiles.snapshot import SnapshotError, SnapshotGenerator
+from profiles.validator import element_rules
 from profiles.validator.messages import MessageId
 from profiles.validator.model import (
     SYSTEM_STRING,
@@ -37,10 +38,19 @@ from profiles.validator.model import (
     SlicingRules,
     TypeRef,
 )
+from profiles.validator.natives import NATIVES
 
+_T = TypeVar("_T")
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 # Checked structurally by the walker (same meaning, no FHIRPath cost on every element).
 STRUCTURAL_INVARIANTS = frozenset({"ele-1", "ext-1"})
+# R4 invariants whose expression contradicts their own human text, as corrected in R4B/R5 (the HL7
+# validator applies the same corrections to the R4 package): que-12 says "more than one enableWhen".
+CORRECTED_INVARIANTS = {
+    ("que-12", "enableWhen.count() > 2 implies enableBehavior.exists()"): (
+        "enableWhen.count() > 1 implies enableBehavior.exists()"
+    ),
+}
 
 
 def _cardinality(value: Any) -> int | None:
@@ -104,7 +114,13 @@ def _slicing(raw: Any) -> Slicing | None:
     return Slicing(tuple(discriminators), rules, raw.get("ordered") is True)
 
 
-def _binding(raw: Any) -> Binding | None:
+# The R4 vital signs profiles bind Observation.component.value[x] to the common vital signs units
+# as required, which would refuse a component in any other unit (a flow rate in L/min); R5 made it
+# extensible and the HL7 validator applies the same correction to the R4 package.
+_RELAXED_BINDINGS = {("Observation.component.value[x]", "http://hl7.org/fhir/ValueSet/ucum-vitals-common")}
+
+
+def _binding(raw: Any, path: str = "") -> Binding | None:
     if not isinstance(raw, dict):
         return None
     try:
@@ -112,6 +128,12 @@ def _binding(raw: Any) -> Binding | None:
     except ValueError:
         return None
     value_set = raw.get("valueSet")
+    if (
+        strength is BindingStrength.REQUIRED
+        and isinstance(value_set, str)
+        and (path, value_set.split("|", 1)[0]) in _RELAXED_BINDINGS
+    ):
+        strength = BindingStrength.EXTENSIBLE
     return Binding(
         strength, value_set if isinstance(value_set, str) else None, str(raw.get("description", ""))
     )
@@ -128,6 +150,7 @@ class ProfileCompiler:
         self.snapshots = snapshots
         self._cache: dict[str, CompiledProfile | None] = {}
         self._resource_types: dict[str, bool] = {}
+        self._memos: dict[Hashable, Any] = {}
         self._generation = registry.generation
         self._lock = threading.RLock()
 
@@ -135,7 +158,21 @@ class ProfileCompiler:
         if self._generation != self.registry.generation:
             self._cache = {}
             self._resource_types = {}
+            self._memos = {}
             self._generation = self.registry.generation
+
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """A value derived from the definitions, computed once per registry generation."""
+        memos = self._memos
+        if self._generation != self.registry.generation:
+            with self._lock:
+                self._fresh()
+            memos = self._memos
+        if key in memos:
+            found: _T = memos[key]
+            return found
+        value = memos[key] = compute()
+        return value
 
     def is_resource_type(self, code: str) -> bool:
         """Whether ``code`` names a resource (not a data type) in the loaded definitions."""
@@ -281,7 +318,7 @@ class ProfileCompiler:
             is_choice=last.endswith("[x]"),
             fixed=_prefixed(element, "fixed"),
             pattern=_prefixed(element, "pattern"),
-            binding=_binding(element.get("binding")),
+            binding=_binding(element.get("binding"), path),
             max_length=element["maxLength"] if isinstance(element.get("maxLength"), int) else None,
             min_value=_prefixed(element, "minValue"),
             max_value=_prefixed(element, "maxValue"),
@@ -300,7 +337,11 @@ class ProfileCompiler:
             node.base_array = base["max"] != "1"
         elif not profile.from_differential:
             node.base_array = node.max != 1
+        if node.binding is not None and node.binding.value_set and node.binding.value_set.startswith("#"):
+            # a ValueSet contained in this profile: canonical#id, which terminology resolves
+            node.binding = replace(node.binding, value_set=profile.url + node.binding.value_set)
         node.invariants = tuple(self._invariants(profile, element, element_id))
+        node.extension_rules = element_rules.compile_rules(element, profile.url, element_id)
         return node
 
     def _invariants(
@@ -313,6 +354,8 @@ class ProfileCompiler:
             if key in STRUCTURAL_INVARIANTS:
                 continue
             expression = raw.get("expression")
+            if isinstance(expression, str):
+                expression = CORRECTED_INVARIANTS.get((key, expression), expression)
             compiled = None
             if isinstance(expression, str) and expression.strip():
                 try:
@@ -337,6 +380,7 @@ class ProfileCompiler:
                 human=str(raw.get("human", "")),
                 expression=compiled,
                 source=str(raw.get("source", "")),
+                native=NATIVES.get((key, compiled.text)),
             )
 
 

@@ -6,7 +6,7 @@ See https://hl7.org/fhir/R4/fhirpath.html#variables for ``%resource`` / ``%rootR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,8 +16,13 @@ from profiles.fhirpath import FhirPathEngine
 from profiles.terminology import TerminologyService
 from profiles.validator.compiler import ProfileCompiler
 from profiles.validator.messages import MessageId
+from profiles.validator.options import DEFAULT_OPTIONS, ValidationOptions
 
 MAX_DEPTH = 64  # nesting of JSON objects inside one resource walk
+# Issues are immutable, and a stream of similar resources (home measurements) yields the same ones
+# again and again: they are shared rather than rebuilt (a frozen dataclass costs microseconds).
+_ISSUES: dict[tuple[str, str, str, str, str], Issue] = {}
+_ISSUES_LIMIT = 20_000
 
 
 class CustomCheck(Protocol):
@@ -39,6 +44,7 @@ class Services:
     compiler: ProfileCompiler
     custom_checks: CustomChecks = field(default_factory=dict)
     has_core: Callable[[], bool] = lambda: True
+    options: ValidationOptions = DEFAULT_OPTIONS
 
 
 @dataclass(slots=True)
@@ -52,14 +58,19 @@ class ResourceFrame:
 class ValidationContext:
     """Issues and state of one ``validate()`` call."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, options: ValidationOptions | None = None) -> None:
         self.services = services
+        self.options = options or services.options
         self.issues: list[Issue] = []
         self.frames: list[ResourceFrame] = []
         self.depth = 0
         # (type, instance path) of the objects being walked; extensions check their context against it
         self.holders: list[tuple[str, str, Any]] = []
         self.guard: set[tuple[int, str]] = set()
+        # ValueSets bound to the coded elements being walked: their displays are valid alternatives
+        self.bound_value_sets: list[str] = []
+        # element ids met in each resource walk (keyed by its frame), own per context: trials do not count
+        self.element_ids: dict[int, dict[str, int]] = {}
         self.reported: set[tuple[str, str]] = set()  # once-per-call issues already added
         self._bundle_indexes: dict[int, dict[str, dict[str, Any]]] = {}
 
@@ -71,15 +82,15 @@ class ValidationContext:
         path: str,
         message_id: MessageId,
     ) -> None:
-        self.issues.append(
-            Issue(
-                severity=severity,
-                code=code,
-                diagnostics=message,
-                expression=(path,),
-                message_id=message_id.value,
-            )
-        )
+        # plain values in the key: hashing an Enum member runs Python code
+        key = (severity._value_, code._value_, message, path, message_id._value_)
+        issue = _ISSUES.get(key)
+        if issue is None:
+            if len(_ISSUES) >= _ISSUES_LIMIT:
+                _ISSUES.clear()
+            # positional: a frozen dataclass takes keywords markedly slower
+            issue = _ISSUES[key] = Issue(severity, code, message, (path,), (), message_id._value_)
+        self.issues.append(issue)
 
     def error(self, code: IssueType, message: str, path: str, message_id: MessageId) -> None:
         self.add(IssueSeverity.ERROR, code, message, path, message_id)
@@ -95,15 +106,15 @@ class ValidationContext:
         return self.frames[-1] if self.frames else None
 
     def bundle_lookup(self, bundle: dict[str, Any], reference: str) -> dict[str, Any] | None:
-        """The entry resource ``reference`` points at (by fullUrl, ``Type/id`` or a URL ending in it)."""
+        """The entry resource ``reference`` points at (by fullUrl, ``Type/id`` or a URL ending in it).
+
+        ``bundle`` is the grouping resource: a Bundle, or a Parameters whose parameters carry
+        resources (they may refer to each other, as in ``$member-match``).
+        """
         index = self._bundle_indexes.get(id(bundle))
         if index is None:
             index = {}
-            for entry in bundle.get("entry") or ():
-                resource = entry.get("resource") if isinstance(entry, dict) else None
-                if not isinstance(resource, dict):
-                    continue
-                full_url = entry.get("fullUrl")
+            for full_url, resource in _grouped(bundle):
                 if isinstance(full_url, str):
                     index.setdefault(full_url, resource)
                 typed = f"{resource.get('resourceType')}/{resource.get('id')}"
@@ -117,11 +128,30 @@ class ValidationContext:
 
     def sub_context(self) -> ValidationContext:
         """A context sharing state but collecting issues separately (slice/profile trials)."""
-        trial = ValidationContext(self.services)
+        trial = ValidationContext(self.services, self.options)
         trial.frames = list(self.frames)
         trial.depth = self.depth
         trial.holders = list(self.holders)
+        trial.bound_value_sets = list(self.bound_value_sets)
         trial.guard = self.guard
         trial.reported = self.reported
         trial._bundle_indexes = self._bundle_indexes
         return trial
+
+
+def _grouped(container: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """(fullUrl, resource) of the resources a Bundle or Parameters groups."""
+    if container.get("resourceType") == "Parameters":
+        pending = list(container.get("parameter") or ())
+        while pending:
+            parameter = pending.pop(0)
+            if not isinstance(parameter, dict):
+                continue
+            if isinstance(parameter.get("resource"), dict):
+                yield None, parameter["resource"]
+            pending.extend(parameter.get("part") or ())
+        return
+    for entry in container.get("entry") or ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict):
+            yield entry.get("fullUrl"), resource

@@ -16,32 +16,54 @@ from typing import Any
 
 from hub.core.issues import IssueType
 from profiles.validator import (
-    bindings,
+    element_extensions,
     extensions,
     invariants,
     profile_checks,
     references,
-    resource_rules,
     slicing,
+    value_rules,
 )
 from profiles.validator.context import MAX_DEPTH, ResourceFrame, ValidationContext
-from profiles.validator.fixed_pattern import describe, matches_fixed, matches_pattern
 from profiles.validator.messages import MessageId
 from profiles.validator.model import CompiledProfile, ElementNode, TypeRef
 from profiles.validator.primitives import (
-    QUANTITY_TYPES,
-    check_primitive,
+    PRIMITIVE_TYPES,
     is_primitive_type,
-    quantity_range_problem,
-    range_problem,
 )
 
 RESOURCE_TYPES = frozenset({"Resource", "DomainResource"})
 Item = tuple[Any, Any]  # (value, "_name" primitive extension object)
 
 
+_PRIMITIVE, _RESOURCE, _EXTENSION, _COMPLEX = range(4)
+_CODED = frozenset({"CodeableConcept", "Coding"})
+
+
 class ElementWalker:
     """Validates JSON values against element nodes; one instance serves every call of a validator."""
+
+    def __init__(self) -> None:
+        # how values of each type code are walked, for the registry generation it was worked out in
+        self._kinds: dict[str, int] = {}
+        self._kinds_generation = -1
+
+    def _kind(self, code: str, ctx: ValidationContext) -> int:
+        generation = ctx.services.registry.generation
+        if generation != self._kinds_generation:
+            self._kinds, self._kinds_generation = {}, generation
+        kind = self._kinds.get(code)
+        if kind is None:
+            if is_primitive_type(code):
+                kind = _PRIMITIVE
+            elif code in RESOURCE_TYPES or self._is_resource_type(code, ctx):
+                kind = _RESOURCE
+            elif code == "Extension":
+                kind = _EXTENSION
+            else:
+                kind = _COMPLEX
+            self._kinds[code] = kind
+        return kind
 
     # -- resources -----------------------------------------------------------
     def resource(
@@ -85,7 +107,8 @@ class ElementWalker:
             self.complex(resource, profile.root, TypeRef(profile.type), path, ctx, is_resource=True)
             invariants.check(profile.root.invariants, resource, profile.type, path, ctx)
         finally:
-            ctx.frames.pop()
+            # ids seen in this walk are keyed by the frame's id(), which Python reuses once it is gone
+            ctx.element_ids.pop(id(ctx.frames.pop()), None)
             ctx.guard.discard(guard)
 
     # -- objects ---------------------------------------------------------------
@@ -105,7 +128,18 @@ class ElementWalker:
                 IssueType.TOO_COSTLY, f"Nesting deeper than {MAX_DEPTH} levels", path, MessageId.JSON_TOO_DEEP
             )
             return
-        type_profile = None if is_resource else ctx.services.compiler.compile_type(type_ref.code)
+        type_profile = None
+        if not is_resource:
+            ident = value.get("id")
+            if ident is not None and type_ref.code != "ElementDefinition":
+                # (a profile's snapshot and differential carry the same element ids by design)
+                self._element_id(ident, value, path, ctx)
+            cache = node.type_cache
+            code = type_ref.code
+            if code in cache:
+                type_profile = cache[code]
+            else:
+                type_profile = cache[code] = ctx.services.compiler.compile_type(code)
         source = node
         # a choice of several types only unrolls the children all types share: use the value's type
         shared_only = node.is_choice and len(node.types) > 1
@@ -116,14 +150,28 @@ class ElementWalker:
         ctx.depth += 1
         ctx.holders.append((type_ref.code, type_ref.code if is_resource else node.path, value))
         try:
-            self._properties(value, source, path, ctx, is_resource=is_resource)
+            self.properties(value, source, path, ctx, is_resource=is_resource)
         finally:
             ctx.depth -= 1
             ctx.holders.pop()
-        if type_profile is not None and type_profile.root is not node:
+        if type_profile is not None and type_profile.root is not node and type_profile.root.invariants:
             invariants.check(type_profile.root.invariants, value, type_ref.code, path, ctx)
 
-    def _properties(
+    @staticmethod
+    def _element_id(ident: Any, value: dict[str, Any], path: str, ctx: ValidationContext) -> None:
+        """Element ids are unique within a resource (https://hl7.org/fhir/R4/element.html: id).
+
+        The same object walked again (against a type profile, say) is not a second element.
+        """
+        frame = ctx.frame
+        if frame is None or not isinstance(ident, str):
+            return
+        seen = ctx.element_ids.setdefault(id(frame), {})
+        holder = seen.setdefault(ident, id(value))
+        if holder != id(value):
+            ctx.error(IssueType.BUSINESS_RULE, f"Duplicate id value '{ident}'", path, MessageId.DUPLICATE_ID)
+
+    def properties(
         self,
         value: dict[str, Any],
         source: ElementNode,
@@ -133,9 +181,18 @@ class ElementWalker:
         is_resource: bool,
     ) -> None:
         children = source.children
-        found: dict[str, list[tuple[str, TypeRef | None]]] = {}
+        required = source.required
+        if required is None:
+            required = _required(source)
+        for needed, json_names in required:
+            for json_name in json_names:
+                if json_name in value:
+                    break
+            else:
+                self._missing(needed, path, ctx)
+        choices: dict[str, list[str]] | None = None
         for key in value:
-            if key[0] == "_":
+            if key[:1] == "_":
                 name = key[1:]
                 if name in value:
                     continue  # handled together with its value
@@ -157,26 +214,20 @@ class ElementWalker:
                         )
                     continue
                 child, type_ref = choice
-            occurrences = found.get(child.name)
-            if occurrences is None:
-                found[child.name] = [(name, type_ref)]
-            else:
-                occurrences.append((name, type_ref))
-        for child in _required(source):
-            if child.name not in found:
-                self._missing(child, path, ctx)
-        for child_name, occurrences in found.items():
-            child = children[child_name]
-            if len(occurrences) > 1:
-                names = ", ".join(n for n, _ in occurrences)
-                ctx.error(
-                    IssueType.STRUCTURE,
-                    f"Only one of the choice properties is allowed for {child.path} (found {names})",
-                    path,
-                    MessageId.CHOICE_MULTIPLE,
-                )
-            for name, type_ref in occurrences:
-                self._occurrences(value, name, child, type_ref, path, ctx)
+                if choices is None:
+                    choices = {}
+                choices.setdefault(child.name, []).append(name)
+            self._occurrences(value, name, child, type_ref, path, ctx)
+        if choices:
+            for child_name, seen in choices.items():
+                if len(seen) > 1:
+                    ctx.error(
+                        IssueType.STRUCTURE,
+                        f"Only one of the choice properties is allowed for {children[child_name].path} "
+                        f"(found {', '.join(seen)})",
+                        path,
+                        MessageId.CHOICE_MULTIPLE,
+                    )
 
     @staticmethod
     def _missing(child: ElementNode, path: str, ctx: ValidationContext) -> None:
@@ -230,24 +281,14 @@ class ElementWalker:
             )
             self.item(raw, None, target, type_ref, shown, ctx)
             return
+        if ext is None and type(raw) is list and raw and child.base_array is not False:
+            # the common array case: values only, no "_name" partner array
+            self._array(raw, child, type_ref, shown, ctx)
+            return
         items = self._items(raw, ext, child, shown, ctx)
         if items is None:
             return
-        count = len(items)
-        if child.max is not None and count > child.max:
-            ctx.error(
-                IssueType.STRUCTURE,
-                f"{child.path}: max allowed = {child.max}, but found {count}",
-                shown,
-                MessageId.MAX,
-            )
-        if count < child.min:
-            ctx.error(
-                IssueType.STRUCTURE,
-                f"{child.path}: minimum required = {child.min}, but only found {count}",
-                shown,
-                MessageId.MIN,
-            )
+        _count(child, len(items), shown, ctx)
         targets: list[ElementNode] = (
             slicing.assign(self, items, child, type_ref, shown, ctx) if child.slices else []
         )
@@ -255,6 +296,23 @@ class ElementWalker:
         for index, (value, extension) in enumerate(items):
             item_path = f"{shown}[{index}]" if indexed else shown
             self.item(value, extension, targets[index] if targets else child, type_ref, item_path, ctx)
+
+    def _array(
+        self,
+        values: list[Any],
+        child: ElementNode,
+        type_ref: TypeRef | None,
+        path: str,
+        ctx: ValidationContext,
+    ) -> None:
+        _count(child, len(values), path, ctx)
+        if child.slices:
+            targets = slicing.assign(self, [(v, None) for v in values], child, type_ref, path, ctx)
+            for index, value in enumerate(values):
+                self.item(value, None, targets[index], type_ref, f"{path}[{index}]", ctx)
+        else:
+            for index, value in enumerate(values):
+                self.item(value, None, child, type_ref, f"{path}[{index}]", ctx)
 
     def _items(
         self, raw: Any, ext: Any, child: ElementNode, path: str, ctx: ValidationContext
@@ -324,24 +382,37 @@ class ElementWalker:
         """Validate one occurrence of ``node`` (its type taken from ``type_ref`` or the node)."""
         if node.content_reference and not node.types:
             node = self._content_target(node, ctx) or node
-        chosen = type_ref or self._type_of(node, value)
+        chosen = type_ref or (node.types[0] if len(node.types) == 1 else self._type_of(node, value))
+        if node.extension_rules:
+            element_extensions.check(
+                node.extension_rules, value, ext, chosen.code if chosen else "", path, ctx
+            )
         if chosen is None:
             # no type known (a differential-only profile): the element's own rules still apply
             if isinstance(value, dict) and node.has_children:
-                self._properties(value, node, path, ctx, is_resource=False)
-            self._element_rules(value, node, TypeRef(_json_type(value)), path, ctx)
+                self.properties(value, node, path, ctx, is_resource=False)
+            value_rules.element_rules(value, node, TypeRef(_json_type(value)), path, ctx)
             return
         code = chosen.code
         if value is None:
             if ext is None:
                 ctx.error(IssueType.STRUCTURE, "null is not a valid value", path, MessageId.JSON_NULL)
+            elif isinstance(ext, dict) and ext and ext.keys() <= {"id"}:
+                # an id is not content: a primitive needs a value or extensions (ele-1)
+                ctx.error(
+                    IssueType.INVARIANT,
+                    "Constraint failed: ele-1: 'All FHIR elements must have a @value or children'",
+                    path,
+                    MessageId.EMPTY_ELEMENT,
+                )
             else:
-                self._primitive_extension(ext, node, chosen, path, ctx)
+                value_rules.primitive_extension(self, ext, node, chosen, path, ctx)
             return
-        if is_primitive_type(code):
-            self._primitive(value, ext, node, chosen, path, ctx)
+        kind = _PRIMITIVE if code in PRIMITIVE_TYPES else self._kind(code, ctx)
+        if kind == _PRIMITIVE:
+            value_rules.primitive(self, value, ext, node, chosen, path, ctx)
             return
-        if not isinstance(value, dict):
+        if type(value) is not dict:
             ctx.error(
                 IssueType.STRUCTURE,
                 f"Expected a JSON object for type {code}",
@@ -356,20 +427,41 @@ class ElementWalker:
                 path,
                 MessageId.JSON_PRIMITIVE_EXPECTED,
             )
-        if not value:
+        if not value or (len(value) == 1 and "id" in value):
+            # an element id is not content (ele-1: "@value or children")
             ctx.error(
                 IssueType.INVARIANT, "Object must have some content (ele-1)", path, MessageId.EMPTY_ELEMENT
             )
             return
-        if code in RESOURCE_TYPES or self._is_resource_type(code, ctx):
+        if kind == _RESOURCE:
             references.contained_or_inline(self, value, node, chosen, path, ctx)
             return
-        if code == "Extension":
+        binding = node.binding
+        if binding is not None and binding.value_set and code in _CODED:
+            # the bound ValueSet may give its own displays for the codes inside
+            ctx.bound_value_sets.append(binding.value_set)
+            try:
+                self._complex_item(value, node, chosen, kind, path, ctx)
+            finally:
+                ctx.bound_value_sets.pop()
+        else:
+            self._complex_item(value, node, chosen, kind, path, ctx)
+
+    def _complex_item(
+        self,
+        value: dict[str, Any],
+        node: ElementNode,
+        chosen: TypeRef,
+        kind: int,
+        path: str,
+        ctx: ValidationContext,
+    ) -> None:
+        if kind == _EXTENSION:
             extensions.check(self, value, node, chosen, path, ctx)
         else:
             self.complex(value, node, chosen, path, ctx)
-        self._element_rules(value, node, chosen, path, ctx)
-        if code != "Extension":
+        value_rules.element_rules(value, node, chosen, path, ctx)
+        if kind != _EXTENSION:
             for profile_url in chosen.profiles:
                 profile_checks.against_type(self, value, profile_url, chosen, path, ctx)
 
@@ -400,99 +492,23 @@ class ElementWalker:
             current = found
         return current
 
-    def _primitive(
-        self, value: Any, ext: Any, node: ElementNode, type_ref: TypeRef, path: str, ctx: ValidationContext
-    ) -> None:
-        if isinstance(value, dict | list):
-            ctx.error(
-                IssueType.STRUCTURE,
-                f"Expected a primitive {type_ref.code} value",
-                path,
-                MessageId.JSON_PRIMITIVE_EXPECTED,
-            )
-            return
-        problem = check_primitive(type_ref.code, value)
-        if problem is not None:
-            ctx.error(IssueType.INVALID, f"The value {problem}", path, MessageId.PRIMITIVE_FORMAT)
-            return
-        if isinstance(value, str) and type_ref.code in ("string", "markdown") and value != value.strip():
-            ctx.warning(
-                IssueType.INVALID,
-                "The value has leading or trailing whitespace",
-                path,
-                MessageId.PRIMITIVE_WHITESPACE,
-            )
-        if node.max_length is not None and isinstance(value, str) and len(value) > node.max_length:
-            ctx.error(
-                IssueType.TOO_LONG,
-                f"The value is longer than maxLength {node.max_length}",
-                path,
-                MessageId.MAX_LENGTH,
-            )
-        if ext is not None:
-            self._primitive_extension(ext, node, type_ref, path, ctx)
-        out_of_range = range_problem(value, node.min_value, node.max_value)
-        if out_of_range is not None:
-            ctx.error(IssueType.VALUE, out_of_range, path, MessageId.MIN_VALUE)
-        self._element_rules(value, node, type_ref, path, ctx)
 
-    def _primitive_extension(
-        self, ext: Any, node: ElementNode, type_ref: TypeRef, path: str, ctx: ValidationContext
-    ) -> None:
-        if not isinstance(ext, dict) or not ext:
-            ctx.error(
-                IssueType.STRUCTURE,
-                "A '_' property must be a non-empty JSON object",
-                path,
-                MessageId.JSON_OBJECT_EXPECTED,
-            )
-            return
-        element = ctx.services.compiler.compile_type("Element")
-        if element is not None:
-            # extensions here extend the primitive element itself (their context is its path)
-            ctx.holders.append((type_ref.code, node.path, ext))
-            try:
-                self._properties(ext, element.root, path, ctx, is_resource=False)
-            finally:
-                ctx.holders.pop()
-
-    def _element_rules(
-        self, value: Any, node: ElementNode, type_ref: TypeRef, path: str, ctx: ValidationContext
-    ) -> None:
-        if node.fixed is not None and not matches_fixed(node.fixed[1], value):
-            ctx.error(
-                IssueType.VALUE,
-                f"Value is '{describe(value)}' but is fixed to '{describe(node.fixed[1])}' in the profile",
-                path,
-                MessageId.FIXED,
-            )
-        if node.pattern is not None and not matches_pattern(node.pattern[1], value):
-            ctx.error(
-                IssueType.VALUE,
-                f"The value does not match the pattern {describe(node.pattern[1])} required by the profile",
-                path,
-                MessageId.PATTERN,
-            )
-        if node.binding is not None:
-            bindings.check(value, node, type_ref, path, ctx)
-        if (node.min_value or node.max_value) and type_ref.code in QUANTITY_TYPES and isinstance(value, dict):
-            problem = quantity_range_problem(value, node.min_value, node.max_value)
-            if problem is not None:
-                ctx.error(IssueType.VALUE, problem, path, MessageId.MIN_VALUE)
-        if type_ref.code == "Coding" and isinstance(value, dict):
-            bindings.check_codings_known(value, type_ref, path, ctx)
-        if type_ref.code == "Identifier" and isinstance(value, dict):
-            resource_rules.identifiers(value, path, ctx)
-        if type_ref.code == "Reference" and isinstance(value, dict):
-            references.check(value, node, type_ref, path, ctx)
-        if node.invariants:
-            type_path = node.path if type_ref.code in ("BackboneElement", "Element") else type_ref.code
-            invariants.check(node.invariants, value, type_path, path, ctx)
-        checks = node.custom
-        if checks is None:
-            checks = node.custom = tuple(ctx.services.custom_checks.get((node.owner, node.path), ()))
-        for check in checks:
-            ctx.issues.extend(check(value, path))
+def _count(child: ElementNode, count: int, path: str, ctx: ValidationContext) -> None:
+    """The element's cardinality against the number of occurrences found."""
+    if child.max is not None and count > child.max:
+        ctx.error(
+            IssueType.STRUCTURE,
+            f"{child.path}: max allowed = {child.max}, but found {count}",
+            path,
+            MessageId.MAX,
+        )
+    if count < child.min:
+        ctx.error(
+            IssueType.STRUCTURE,
+            f"{child.path}: minimum required = {child.min}, but only found {count}",
+            path,
+            MessageId.MIN,
+        )
 
 
 def _json_type(value: Any) -> str:
@@ -506,10 +522,21 @@ def _json_type(value: Any) -> str:
     return "BackboneElement"
 
 
-def _required(node: ElementNode) -> tuple[ElementNode, ...]:
-    """Children that must appear (min > 0, or a slice with min > 0); computed once per node."""
+def _required(node: ElementNode) -> tuple[tuple[ElementNode, tuple[str, ...]], ...]:
+    """Children that must appear (min > 0, or a slice with min > 0) with the JSON names that show them.
+
+    Computed once per node: a choice shows as any of its typed names, a primitive also as ``_name``.
+    """
     required = node.required
     if required is None:
-        required = tuple(c for c in node.children.values() if c.min > 0 or any(s.min > 0 for s in c.slices))
-        node.required = required
+        found = []
+        for child in node.children.values():
+            if child.min > 0 or any(s.min > 0 for s in child.slices):
+                if child.is_choice:
+                    typed = [n for n, (owner, _) in node.choice_names.items() if owner is child]
+                    names = tuple(typed + ["_" + n for n in typed])
+                else:
+                    names = (child.name, "_" + child.name)
+                found.append((child, names))
+        required = node.required = tuple(found)
     return required

@@ -17,6 +17,7 @@ from profiles.validator import invariants
 from profiles.validator.context import ValidationContext
 from profiles.validator.messages import MessageId
 from profiles.validator.model import CompiledProfile, ElementNode, TypeRef
+from profiles.validator.resource_rules import CANONICAL_TYPES
 
 if TYPE_CHECKING:
     from profiles.validator.elements import ElementWalker
@@ -31,6 +32,8 @@ _ALLOWED_UNKNOWN = re.compile(
 )
 # HL7-published extensions outside the core package (the extensions pack): known to exist, not loaded.
 _HL7_EXTENSION_SPACE = "http://hl7.org/fhir/StructureDefinition/"
+
+R5_INTERFACES = frozenset({"CanonicalResource", "MetadataResource"})
 
 
 def _has_value(value: dict[str, Any]) -> bool:
@@ -128,6 +131,9 @@ def _context_names(ctx: ValidationContext) -> set[str]:
     """Every way the current holder can be named: type ancestors and ``Type.path`` per enclosing type."""
     holder_type, holder_path, _ = ctx.holders[-1]
     names = _ancestors(holder_type, ctx) | {"Element", "Base", holder_path}
+    if holder_type in CANONICAL_TYPES:
+        # R5 interface types that cross-version extension contexts name (R4 has no such base types)
+        names |= R5_INTERFACES
     for outer_type, outer_path, _ in ctx.holders[:-1]:
         if holder_path.startswith(outer_path + "."):
             rest = holder_path[len(outer_path) + 1 :]

@@ -19,7 +19,6 @@ from profiles.fhirpath_fast import Frame, Unsupported
 from profiles.validator.context import ValidationContext
 from profiles.validator.messages import MessageId
 from profiles.validator.model import Invariant
-from profiles.validator.natives import NATIVES
 
 
 class ValidatorHooks:
@@ -67,19 +66,24 @@ def check(
     invariants: Sequence[Invariant], value: Any, type_path: str, path: str, ctx: ValidationContext
 ) -> None:
     """Evaluate ``invariants`` on ``value`` (an element of type/path ``type_path``)."""
+    if not invariants:
+        return
     frame = ctx.frame
     resource = frame.resource if frame else value
     root = frame.root if frame else value
     hooks: ValidatorHooks | None = None
     fast_frame: Frame | None = None
     for invariant in invariants:
-        expression = invariant.expression
-        if expression is None:
+        native = invariant.native
+        answer = None if native is None else native(value, resource, root)
+        if answer is True:
             continue
-        native = NATIVES.get((invariant.key, expression.text))
-        if native is not None:
-            passed = native(value, resource, root)
+        if answer is False:
+            passed = False
+        elif invariant.expression is None:
+            continue
         else:
+            expression = invariant.expression
             hooks = hooks or ValidatorHooks(ctx)
             passed = None
             if expression.fast is not None:
@@ -91,8 +95,13 @@ def check(
                         **FIXED_VARIABLES,
                     }
                     fast_frame = Frame([value], variables, hooks)
+                evaluation = (
+                    fast_frame.with_variables(dict(expression.constants))
+                    if expression.constants
+                    else fast_frame
+                )
                 try:
-                    result = expression.fast([value], fast_frame.with_variables(dict(expression.constants)))
+                    result = expression.fast([value], evaluation)
                     passed = not (len(result) == 1 and result[0] is False)
                 except Unsupported:
                     passed = None  # this data needs the full engine

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from profiles.fhirpath import CompiledExpression
+
+if TYPE_CHECKING:
+    from profiles.validator.element_rules import ElementRule
 
 SYSTEM_STRING = "http://hl7.org/fhirpath/System.String"
 
@@ -82,6 +85,8 @@ class Invariant:
     human: str
     expression: CompiledExpression | None
     source: str = ""
+    # the native Python form of a core invariant (profiles.validator.natives), looked up once
+    native: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +134,17 @@ class ElementNode:
     # JSON array or not, from the base definition's max (None: unknown, no core package)
     base_array: bool | None = None
     owner: str = ""  # URL of the profile this node belongs to (custom checks are keyed by it)
+    # rules stated by extensions on the element (minLength, mustHaveValue, narrative controls, ...)
+    extension_rules: tuple[ElementRule, ...] = ()
     partial: bool = False  # compiled from a differential only: unlisted children are not errors
     # filled lazily by the walker, once per node: children that must appear, custom checks, type
-    required: tuple[ElementNode, ...] | None = None
+    required: tuple[tuple[ElementNode, tuple[str, ...]], ...] | None = None
     custom: tuple[Any, ...] | None = None
+    has_rules: bool | None = None  # any node-level value rule (fixed, pattern, binding, invariants, ...)
+    # compiled core definitions of the types values of this element have had (by type code)
+    type_cache: dict[str, Any] = field(default_factory=dict)
+    # the element each discriminator path (as steps) leads to within this slice
+    discriminator_targets: dict[tuple[str, ...], ElementNode | None] = field(default_factory=dict)
 
     @property
     def single(self) -> bool:

@@ -2,11 +2,15 @@
 
 See https://hl7.org/fhir/R4/domainresource.html#invs (dom-2..dom-6),
 https://hl7.org/fhir/R4/references.html#invs (ref-1), https://hl7.org/fhir/R4/datatypes.html
-(per-1, qty-3, att-1, cpt-2), https://hl7.org/fhir/R4/narrative.html (txt-1, txt-2) and
-https://hl7.org/fhir/R4/observation.html#invs (obs-3, obs-6, obs-7).  They are keyed by the
-exact (key, expression) of hl7.fhir.r4.core 4.0.1, so a profile that redefines a key with a
-different expression still goes through FHIRPath.  Running these through fhirpathpy costs
-70-400 µs each; every resource and most data types carry some of them.
+(per-1, qty-3, att-1, cpt-2), https://hl7.org/fhir/R4/narrative.html (txt-1, txt-2),
+https://hl7.org/fhir/R4/observation.html#invs (obs-3, obs-6, obs-7) and
+https://hl7.org/fhir/R4/bundle.html#invs (bdl-2, -3, -4, -7, -11, -12: a 100-entry Bundle costs
+several milliseconds in FHIRPath).  They are keyed by the exact (key, expression) of
+hl7.fhir.r4.core 4.0.1, so a profile that redefines a key with a different expression still goes
+through FHIRPath.  Running these through fhirpathpy costs 70-400 µs each; every resource and
+most data types carry some of them.  A native form may answer None: "this data needs FHIRPath".
+The invariants of the built-in Danish home-measurement Observation
+(:mod:`profiles.danish.invariants`) join them.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from profiles.danish.invariants import DANISH_NATIVES
 from profiles.narrative import narrative_problems
 
-Native = Callable[[Any, dict[str, Any], dict[str, Any]], bool]  # (focus, %resource, %rootResource)
+# (focus, %resource, %rootResource) -> holds; None: this data needs the FHIRPath evaluation
+Native = Callable[[Any, dict[str, Any], dict[str, Any]], bool | None]
 
 
 def _contained(focus: Any) -> list[dict[str, Any]]:
@@ -38,9 +44,13 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _has_choice(focus: dict[str, Any], stem: str) -> bool:
     size = len(stem)
-    return any(
-        k.startswith(stem) and len(k) > size and k[size].isupper() for k in focus if not k.startswith("_")
-    ) or any(k.startswith("_" + stem) and len(k) > size + 1 and k[size + 1].isupper() for k in focus)
+    for key in focus:
+        if key[:1] == "_":
+            if key[1 : size + 1] == stem and key[size + 1 : size + 2].isupper():
+                return True
+        elif key[:size] == stem and key[size : size + 1].isupper():
+            return True
+    return False
 
 
 def dom_2(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
@@ -141,7 +151,116 @@ def obs_7(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
     return True
 
 
+def _entries(focus: Any) -> list[dict[str, Any]] | None:
+    """Bundle.entry as objects; None when some entry is not an object (left to FHIRPath)."""
+    entries = focus.get("entry") if isinstance(focus, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return None
+    return entries
+
+
+def _bundle_type(bundle: Any) -> str | bool | None:
+    """Bundle.type; None when absent, False when it is not a plain string (left to FHIRPath)."""
+    if not isinstance(bundle, dict) or "_type" in bundle:
+        return False
+    value = bundle.get("type")
+    return value if value is None or isinstance(value, str) else False
+
+
+def bdl_2(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    entries, kind = _entries(focus), _bundle_type(focus)
+    if entries is None or kind is False:
+        return None
+    if all(e.get("search") is None for e in entries):
+        return True
+    return kind is None or kind == "searchset"  # no type: "false or {}" is {}, which passes
+
+
+def _request_rule(field: str, kinds: frozenset[str]) -> Native:
+    def rule(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+        entries, kind = _entries(focus), _bundle_type(resource)
+        if entries is None or kind is False:
+            return None
+        if not entries:
+            return True
+        if kind is None:
+            return False  # "exists() = {}" is {} for every entry, and all() wants true
+        expected = kind in kinds
+        return all((e.get(field) is not None) == expected for e in entries)
+
+    return rule
+
+
+bdl_3 = _request_rule("request", frozenset({"batch", "transaction", "history"}))
+bdl_4 = _request_rule("response", frozenset({"batch-response", "transaction-response", "history"}))
+
+
+def bdl_7(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    entries, kind = _entries(focus), _bundle_type(focus)
+    if entries is None or kind is False:
+        return None
+    if kind == "history":
+        return True
+    keys = []
+    for entry in entries:
+        full_url = entry.get("fullUrl")
+        if full_url is None:
+            continue
+        meta = (entry.get("resource") or {}).get("meta") if isinstance(entry.get("resource"), dict) else None
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        if not isinstance(full_url, str) or not (version is None or isinstance(version, str)):
+            return None
+        key = full_url + (version or "")
+        if key[:1].isdigit():
+            return None  # could compare as a date in FHIRPath
+        keys.append(key)
+    if len(set(keys)) == len(keys):
+        return True
+    return kind is None  # no type: "{} or false" is {}, which passes
+
+
+def _first_entry_rule(bundle_kind: str, resource_type: str) -> Native:
+    def rule(focus: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+        entries, kind = _entries(focus), _bundle_type(focus)
+        if entries is None or kind is False:
+            return None
+        if kind != bundle_kind or not entries:
+            return True
+        first = entries[0].get("resource")
+        if first is None:
+            return True  # "true implies {}" is {}, which passes
+        if not isinstance(first, dict):
+            return None
+        return first.get("resourceType") == resource_type
+
+    return rule
+
+
+bdl_11 = _first_entry_rule("document", "Composition")
+bdl_12 = _first_entry_rule("message", "MessageHeader")
+
+
 NATIVES: dict[tuple[str, str], Native] = {
+    ("bdl-2", "entry.search.empty() or (type = 'searchset')"): bdl_2,
+    (
+        "bdl-3",
+        "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
+        "%resource.type = 'history'))",
+    ): bdl_3,
+    (
+        "bdl-4",
+        "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+        "'transaction-response' or %resource.type = 'history'))",
+    ): bdl_4,
+    (
+        "bdl-7",
+        "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
+        ".isDistinct()",
+    ): bdl_7,
+    ("bdl-11", "type = 'document' implies entry.first().resource.is(Composition)"): bdl_11,
+    ("bdl-12", "type = 'message' implies entry.first().resource.is(MessageHeader)"): bdl_12,
     ("dom-2", "contained.contained.empty()"): dom_2,
     (
         "dom-3",
@@ -172,3 +291,4 @@ NATIVES: dict[tuple[str, str], Native] = {
         "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()",
     ): obs_7,
 }
+NATIVES.update(DANISH_NATIVES)

@@ -58,6 +58,7 @@ NUMBER_TYPES = frozenset({"integer", "positiveInt", "unsignedInt", "decimal", "i
 PRIMITIVE_TYPES = STRING_TYPES | NUMBER_TYPES | {"boolean"}
 MAX_STRING = 1024 * 1024
 _INT32 = (-(2**31), 2**31 - 1)
+DATE_LIKE = re.compile(r"\d{4}(-\d\d(-\d\d)?)?(T|$)")
 
 
 def _calendar_problem(value: str) -> str | None:
@@ -72,6 +73,8 @@ def _calendar_problem(value: str) -> str | None:
 
 def _uri_problem(value: str) -> str | None:
     """URIs in the urn:uuid: and urn:oid: schemes must be well-formed (lower-case UUIDs)."""
+    if value[:4] != "urn:":
+        return None
     if value.startswith("urn:uuid:") and not STRING_PATTERNS["uuid"].fullmatch(value):
         return f"'{_shorten(value)}' is not a valid urn:uuid (UUIDs must be valid and lowercase)"
     if value.startswith("urn:oid:") and not STRING_PATTERNS["oid"].fullmatch(value):
@@ -88,8 +91,29 @@ def _base64_problem(value: str) -> str | None:
     return None
 
 
+# Answers for short strings: the same codes, systems, units and URLs recur in nearly every resource,
+# so a bounded memo of (type, value) saves the regular expressions; it is pure, so shared by all.
+_MEMO: dict[tuple[str, str], str | None] = {}
+_MEMO_LIMIT = 50_000
+_MEMO_MAX_LENGTH = 256
+_MISS = object()
+
+
 def check_primitive(type_code: str, value: object) -> str | None:
     """Why ``value`` (as found in JSON) is not a valid ``type_code``; None when it is."""
+    if type(value) is str and len(value) <= _MEMO_MAX_LENGTH:
+        key = (type_code, value)
+        known = _MEMO.get(key, _MISS)
+        if known is not _MISS:
+            return known  # type: ignore[return-value]
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        answer = _MEMO[key] = _check(type_code, value)
+        return answer
+    return _check(type_code, value)
+
+
+def _check(type_code: str, value: object) -> str | None:
     if type_code == "boolean":
         return None if isinstance(value, bool) else "must be a JSON boolean (true or false)"
     if type_code in NUMBER_TYPES:
@@ -155,6 +179,11 @@ def range_problem(
         if bound is None:
             continue
         limit: Any = bound[1]
+        if isinstance(limit, dict) and isinstance(value, str):
+            problem = _duration_problem(value, limit, label, sign)
+            if problem is not None:
+                return problem
+            continue
         comparable = (
             isinstance(value, int | float | Decimal)
             and isinstance(limit, int | float | Decimal)
@@ -162,6 +191,49 @@ def range_problem(
         ) or (isinstance(value, str) and isinstance(limit, str) and len(value) == len(limit))
         if comparable and _compare(value, limit) == sign:
             return f"The value {value} is outside the {label} {limit} allowed by the profile"
+    return None
+
+
+# UCUM units of time a Duration may give, in days (a year and a month are the UCUM mean lengths)
+_DAYS = {
+    "a": 365.25,
+    "mo": 30.4375,
+    "wk": 7.0,
+    "d": 1.0,
+    "h": 1 / 24,
+    "min": 1 / 1440,
+    "s": 1 / 86400,
+}
+
+
+def _duration_problem(value: str, duration: dict[str, Any], label: str, sign: int) -> str | None:
+    """minValueDuration / maxValueDuration on a date: not before now - duration, not after now + duration.
+
+    (R5 ElementDefinition.minValue[x]: "if the element is a date ... and the minValue is a Duration,
+    the limit is relative to the current time".)  The comparison is at the value's own precision.
+    """
+    amount, unit = duration.get("value"), duration.get("code") or duration.get("unit")
+    if isinstance(amount, bool) or not isinstance(amount, int | float | Decimal) or unit not in _DAYS:
+        return None
+    if not DATE_LIKE.match(value):
+        return None
+    now = dt.datetime.now(dt.UTC)
+    limit = now + sign * dt.timedelta(days=float(amount) * _DAYS[str(unit)])
+    if len(value) <= 10:  # a year, year-month or date: compare the same leading characters
+        shown = limit.date().isoformat()[: len(value)]
+        outside = value < shown if sign < 0 else value > shown
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return None  # no zone: the instant is not known
+        shown = limit.isoformat(timespec="seconds")
+        outside = moment < limit if sign < 0 else moment > limit
+    if outside:
+        direction = "-" if sign < 0 else "+"
+        return f"The value {value} is outside the {label} {shown} (now {direction} {amount} {unit})"
     return None
 
 

@@ -2,7 +2,8 @@
 
 See https://hl7.org/fhir/R4/resource.html#Meta (declared profiles are claims the validator
 checks), https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.profile
-and https://hl7.org/fhir/R4/fhirpath.html#functions (``conformsTo``).
+and https://hl7.org/fhir/R4/fhirpath.html#functions (``conformsTo``); the core vital signs
+profiles an Observation's code calls for (https://hl7.org/fhir/R4/observation-vitalsigns.html).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.core.issues import IssueType
-from profiles.validator import invariants
+from profiles.validator import invariants, vital_signs
 from profiles.validator.context import ValidationContext
 from profiles.validator.messages import MessageId
 from profiles.validator.model import CompiledProfile, TypeRef
@@ -129,3 +130,34 @@ def against_type(
     if profile.root.has_children:
         walker.complex(value, profile.root, TypeRef(profile.type or type_ref.code), path, ctx)
     invariants.check(profile.root.invariants, value, type_ref.code, path, ctx)
+
+
+def vital_sign(
+    walker: ElementWalker,
+    resource: dict[str, Any],
+    path: str,
+    ctx: ValidationContext,
+    already: Sequence[str] = (),
+) -> None:
+    """An Observation with a vital sign code, against the core profile for it (unless already applied)."""
+    if resource.get("resourceType") != "Observation":
+        return
+    found = vital_signs.required_profile(resource)
+    if found is None:
+        return
+    sign, system_name, code = found
+    meta = resource.get("meta")
+    declared_urls = meta.get("profile") if isinstance(meta, dict) else None
+    if sign.url in already or (isinstance(declared_urls, list) and sign.url in declared_urls):
+        return
+    profile = ctx.services.compiler.compile_url(sign.url)
+    if profile is None:
+        return
+    ctx.info(
+        IssueType.INFORMATIONAL,
+        f"Validate Observation against the {sign.title} profile ({sign.url}) which is required by the FHIR "
+        f"specification because the {system_name} code {code} was found",
+        path,
+        MessageId.VITAL_SIGNS,
+    )
+    walker.resource(resource, profile, path, ctx)

@@ -2,7 +2,8 @@
 
 See https://hl7.org/fhir/R4/references.html (literal references, ``Type/id``, ``#id`` for
 contained resources, ``targetProfile``), https://hl7.org/fhir/R4/references.html#contained and
-https://hl7.org/fhir/R4/bundle.html#references (resolving inside a Bundle by ``fullUrl``).
+https://hl7.org/fhir/R4/bundle.html#references (resolving inside a Bundle by ``fullUrl``) and
+aggregation modes (https://hl7.org/fhir/R4/elementdefinition-definitions.html#ElementDefinition.type.aggregation).
 """
 
 from __future__ import annotations
@@ -24,10 +25,20 @@ if TYPE_CHECKING:
 
 _TYPED = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}(/_history/[A-Za-z0-9\-.]{1,64})?$")
 _ABSTRACT = frozenset({"Resource", "DomainResource"})
+_GROUPING = frozenset({"Bundle", "Parameters"})
 
 
 def _allowed_types(type_ref: TypeRef, ctx: ValidationContext) -> tuple[set[str] | None, list[str]]:
-    """Resource types a Reference may point at (None: any) and the target profiles that are unknown."""
+    """Resource types a Reference may point at (None: any) and the target profiles that are unknown.
+
+    Worked out once per set of target profiles and registry generation.
+    """
+    return ctx.services.compiler.memo(
+        ("allowed-targets", type_ref.target_profiles), lambda: _targets(type_ref, ctx)
+    )
+
+
+def _targets(type_ref: TypeRef, ctx: ValidationContext) -> tuple[set[str] | None, list[str]]:
     allowed: set[str] = set()
     unknown: list[str] = []
     for url in type_ref.target_profiles:
@@ -91,6 +102,10 @@ def check(
                 )
     if target is not None and isinstance(target.get("resourceType"), str):
         implied = target["resourceType"]
+    elif target is None:
+        _unresolved(reference, path, ctx)
+    if type_ref.aggregation:
+        _aggregation(reference, target, type_ref.aggregation, path, ctx)
     declared = value.get("type")
     if isinstance(declared, str) and implied is not None and declared != implied:
         ctx.error(
@@ -99,6 +114,9 @@ def check(
             path,
             MessageId.REFERENCE_TARGET_TYPE,
         )
+    if target is None and not ctx.options.assume_valid_rest_references:
+        # the URL only suggests a type; without the target at hand it is not held against the element
+        implied = None
     implied = implied or (declared if isinstance(declared, str) else None)
     allowed, unknown = _allowed_types(type_ref, ctx)
     if target is not None:
@@ -119,14 +137,75 @@ def check(
             MessageId.REFERENCE_TARGET_TYPE,
         )
         return
+    if target is None:
+        return
     specific = [u for u in type_ref.target_profiles if not u.startswith(CORE_SD_PREFIX)]
-    if target is not None and specific and not any(profile_checks.conforms(target, u, ctx) for u in specific):
+    if specific and not any(profile_checks.conforms(target, u, ctx) for u in specific):
         ctx.error(
             IssueType.STRUCTURE,
             f"Unable to find a match for the specified profile among choices: {', '.join(specific)}",
             path,
             MessageId.REFERENCE_TARGET_TYPE,
         )
+
+
+def _aggregation(
+    reference: str, target: dict[str, Any] | None, modes: tuple[str, ...], path: str, ctx: ValidationContext
+) -> None:
+    """ElementDefinition.type.aggregation: where the target may live (contained | bundled | referenced).
+
+    https://hl7.org/fhir/R4/valueset-resource-aggregation-mode.html: a ``#id`` target is contained,
+    one found among the resources of the Bundle (or Parameters) is bundled, anything else is
+    referenced (external).  A resource validated on its own (not inside a Bundle) may still be
+    bundled later, so its non-contained references are not judged.
+    """
+    frame = ctx.frame
+    grouped = frame is not None and frame.bundle is not None
+    if reference.startswith("#"):
+        mode = "contained"
+    elif not grouped:
+        return
+    elif target is not None:
+        mode = "bundled"
+    else:
+        mode = "referenced"
+    if mode in modes:
+        return
+    allowed = ", ".join(modes)
+    if mode == "referenced":
+        message = (
+            f"The reference {reference} is not to a contained or bundled resource: it is external, which the "
+            f"aggregation mode(s) of this element ({allowed}) do not allow"
+        )
+    else:
+        message = (
+            f"Reference is {mode}, which the aggregation mode(s) of this element ({allowed}) do not allow"
+        )
+    ctx.error(IssueType.STRUCTURE, message, path, MessageId.REFERENCE_AGGREGATION)
+
+
+def _unresolved(reference: str, path: str, ctx: ValidationContext) -> None:
+    """A relative reference between the resources of a Parameters that does not resolve.
+
+    Only checked when the options ask for targets to exist.  Parameters has no base URL, so a
+    relative reference from one of its resources can only mean another of its resources.  A
+    standalone resource's targets live on some server (no store is consulted here), and inside a
+    Bundle a relative reference is relative to the entry's fullUrl, possibly another server.
+    """
+    frame = ctx.frame
+    grouping = frame.bundle if frame is not None else None
+    if grouping is None or grouping.get("resourceType") != "Parameters":
+        return
+    if not ctx.options.reference_policy.checks_existence or reference.startswith(("#", "urn:")):
+        return
+    if "://" in reference:
+        return
+    ctx.error(
+        IssueType.NOT_FOUND,
+        f"Unable to resolve resource with reference '{reference}'",
+        path,
+        MessageId.REFERENCE_UNRESOLVED,
+    )
 
 
 def contained_or_inline(
@@ -180,9 +259,11 @@ def contained_or_inline(
         root = frame.root if frame else value
         walker.resource(value, profile, path, ctx, root=root)
         return
-    bundle = frame.resource if frame and frame.resource.get("resourceType") == "Bundle" else None
+    # resources grouped in a Bundle or a Parameters resolve references among each other
+    bundle = frame.resource if frame and frame.resource.get("resourceType") in _GROUPING else None
     if not profile_checks.covers_base(value, profile, type_ref.profiles, ctx):
         walker.resource(value, profile, path, ctx, root=value, bundle=bundle)
     profile_checks.declared(walker, value, path, ctx)
     for url in type_ref.profiles:
         profile_checks.against(walker, value, url, path, ctx)
+    profile_checks.vital_sign(walker, value, path, ctx, type_ref.profiles)

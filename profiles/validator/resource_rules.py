@@ -5,10 +5,14 @@
 * CodeSystem: ``content = not-present`` has no concepts; a supplement has ``content = supplement``;
   property codes are unique and concept properties have the declared type
   (https://hl7.org/fhir/R4/codesystem.html);
-* ValueSet: ``compose.include.system`` is an absolute URI (https://hl7.org/fhir/R4/valueset.html);
+* ValueSet: :mod:`profiles.validator.value_set_rules`;
 * Questionnaire: enableWhen never points at the item's own descendants
   (https://hl7.org/fhir/R4/questionnaire.html#enableWhen);
-* CapabilityStatement: a search parameter has the type of the SearchParameter it names.
+* StructureDefinition: :mod:`profiles.validator.structure_definition_rules`;
+* Measure / MeasureReport: :mod:`profiles.validator.measures`;
+* CapabilityStatement: a search parameter has the type of the SearchParameter it names;
+* for publication (an option): HL7's own definitions name their work group
+  (``structuredefinition-wg``, https://confluence.hl7.org/display/FHIR/Using+the+FHIR+Validator).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from hub.core.issues import IssueType
+from profiles.validator import measures, structure_definition_rules, value_set_rules
 from profiles.validator.context import ValidationContext
 from profiles.validator.messages import MessageId
 
@@ -29,6 +34,44 @@ _PROPERTY_VALUE = {
     "valueDateTime": "dateTime",
     "valueDecimal": "decimal",
 }
+
+
+WG_EXTENSION = "http://hl7.org/fhir/StructureDefinition/structuredefinition-wg"
+HL7_NAMESPACES = ("http://hl7.org/fhir/", "http://terminology.hl7.org/")
+# R4 resources that are definitions with a canonical url (https://hl7.org/fhir/R4/resource.html#canonical)
+CANONICAL_TYPES = frozenset(
+    {
+        "ActivityDefinition",
+        "CapabilityStatement",
+        "ChargeItemDefinition",
+        "CodeSystem",
+        "CompartmentDefinition",
+        "ConceptMap",
+        "EffectEvidenceSynthesis",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "GraphDefinition",
+        "ImplementationGuide",
+        "Library",
+        "Measure",
+        "MessageDefinition",
+        "NamingSystem",
+        "OperationDefinition",
+        "PlanDefinition",
+        "Questionnaire",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "RiskEvidenceSynthesis",
+        "SearchParameter",
+        "StructureDefinition",
+        "StructureMap",
+        "TerminologyCapabilities",
+        "TestScript",
+        "ValueSet",
+    }
+)
 
 
 def _error(ctx: ValidationContext, message: str, path: str) -> None:
@@ -92,18 +135,6 @@ def _concepts(concepts: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from _concepts(concept.get("concept") or (), f"{path}[{index}].concept")
 
 
-def _value_set(resource: dict[str, Any], path: str, ctx: ValidationContext) -> None:
-    for index, include in enumerate((resource.get("compose") or {}).get("include") or ()):
-        system = include.get("system") if isinstance(include, dict) else None
-        if isinstance(system, str) and (":" not in system or system.startswith("#")):
-            _error(
-                ctx,
-                "URI values in ValueSet.compose.include.system must be absolute (to use a contained code "
-                f"system, give its full CodeSystem URL), not '{system}'",
-                f"{path}.compose.include[{index}]",
-            )
-
-
 def _questionnaire(resource: dict[str, Any], path: str, ctx: ValidationContext) -> None:
     def walk(items: Any, item_path: str) -> None:
         for index, item in enumerate(items or ()):
@@ -150,13 +181,35 @@ def _capability_statement(resource: dict[str, Any], path: str, ctx: ValidationCo
 
 RULES: dict[str, Callable[[dict[str, Any], str, ValidationContext], None]] = {
     "CodeSystem": _code_system,
-    "ValueSet": _value_set,
+    "ValueSet": value_set_rules.check,
     "Questionnaire": _questionnaire,
     "CapabilityStatement": _capability_statement,
+    "Measure": measures.check_measure,
+    "StructureDefinition": structure_definition_rules.check,
+    "MeasureReport": measures.check_report,
 }
 
 
+def _hl7_work_group(resource: dict[str, Any], path: str, ctx: ValidationContext) -> None:
+    """For publication, an HL7 definition names its owning work group (``structuredefinition-wg``)."""
+    url = resource.get("url")
+    if not isinstance(url, str) or not url.startswith(HL7_NAMESPACES):
+        return
+    if any(isinstance(e, dict) and e.get("url") == WG_EXTENSION for e in resource.get("extension") or ()):
+        return
+    ctx.error(
+        IssueType.BUSINESS_RULE,
+        f"When HL7 is publishing a resource, the owning committee must be stated using the {WG_EXTENSION} "
+        "extension",
+        path,
+        MessageId.PUBLICATION_WG,
+    )
+
+
 def check(resource: dict[str, Any], path: str, ctx: ValidationContext) -> None:
-    rule = RULES.get(str(resource.get("resourceType")))
+    resource_type = str(resource.get("resourceType"))
+    if ctx.options.for_publication and resource_type in CANONICAL_TYPES:
+        _hl7_work_group(resource, path, ctx)
+    rule = RULES.get(resource_type)
     if rule is not None:
         rule(resource, path, ctx)

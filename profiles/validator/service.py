@@ -24,12 +24,13 @@ from profiles.fhirpath import FhirPathEngine
 from profiles.snapshot import SnapshotGenerator
 from profiles.structure import RESOURCE_ID, check_structure
 from profiles.terminology import TerminologyService
-from profiles.validator import bundles, profile_checks, questionnaire, resource_rules
+from profiles.validator import bundles, profile_checks, questionnaire, resource_rules, signatures
 from profiles.validator.compiler import ProfileCompiler
 from profiles.validator.context import CustomChecks, Services, ValidationContext
 from profiles.validator.elements import ElementWalker
 from profiles.validator.messages import MessageId
 from profiles.validator.model import CompiledProfile
+from profiles.validator.options import ValidationOptions
 
 MAX_BYTES = 50 * 1024 * 1024
 CORE_MISSING = (
@@ -51,6 +52,7 @@ class ProfileValidator:
         *,
         custom_checks: CustomChecks | None = None,
         engine: FhirPathEngine | None = None,
+        options: ValidationOptions | None = None,
     ) -> None:
         self.registry = registry
         self.engine = engine or FhirPathEngine()
@@ -63,6 +65,7 @@ class ProfileValidator:
             compiler=self.compiler,
             custom_checks=custom_checks or {},
             has_core=self.has_core,
+            options=options or ValidationOptions(),
         )
         self._walker = ElementWalker()
         self._globals: dict[str, list[str]] = {}
@@ -73,11 +76,21 @@ class ProfileValidator:
         return self.compiler.compile_type("Resource") is not None
 
     # -- entry points --------------------------------------------------------
+    @property
+    def options(self) -> ValidationOptions:
+        """The options every call uses unless it passes its own."""
+        return self.services.options
+
     def validate(
-        self, resource: Any, profiles: Sequence[str] = (), *, declared_profiles: bool = True
+        self,
+        resource: Any,
+        profiles: Sequence[str] = (),
+        *,
+        declared_profiles: bool = True,
+        options: ValidationOptions | None = None,
     ) -> list[Issue]:
         """All issues of ``resource`` against its base type, its ``meta.profile`` and ``profiles``."""
-        ctx = ValidationContext(self.services)
+        ctx = ValidationContext(self.services, options)
         if not isinstance(resource, dict):
             return [
                 _issue(
@@ -128,7 +141,9 @@ class ProfileValidator:
         self._profiles(resource, profiles, ctx, declared=declared_profiles)
         return ctx.issues
 
-    def validate_bytes(self, data: bytes, profiles: Sequence[str] = ()) -> list[Issue]:
+    def validate_bytes(
+        self, data: bytes, profiles: Sequence[str] = (), *, options: ValidationOptions | None = None
+    ) -> list[Issue]:
         """Parse JSON ``data`` (UTF-8) and validate; bad bytes or JSON become issues, not exceptions."""
         if len(data) > MAX_BYTES:
             return [
@@ -164,7 +179,7 @@ class ProfileValidator:
                     MessageId.JSON_INVALID,
                 )
             ]
-        return self.validate(parsed, profiles)
+        return self.validate(parsed, profiles, options=options)
 
     def conforms(self, resource: dict[str, Any], url: str) -> bool:
         """Whether ``resource`` has no errors against profile ``url``."""
@@ -211,9 +226,28 @@ class ProfileValidator:
             )
         if base.type == "Bundle":
             bundles.check(resource, ctx)
+            signatures.check(resource, ctx)
+            if ctx.options.bundle_rules:
+                self._bundle_rules(resource, ctx)
         if base.type == "QuestionnaireResponse":
             questionnaire.check_response(resource, base.type, ctx)
         resource_rules.check(resource, base.type, ctx)
+
+    def _bundle_rules(self, bundle: dict[str, Any], ctx: ValidationContext) -> None:
+        """Entries the options name (``Patient:0``), validated against the profile given with them."""
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(bundle.get("entry") or ()):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+                continue
+            resource_type = resource["resourceType"]
+            position = seen.get(resource_type, 0)
+            seen[resource_type] = position + 1
+            for rule in ctx.options.bundle_rules:
+                if rule.matches(resource_type, position):
+                    profile_checks.against(
+                        self._walker, resource, rule.profile, f"Bundle.entry[{index}].resource", ctx
+                    )
 
     def global_profiles(self, resource_type: str) -> list[str]:
         """Profiles that loaded ImplementationGuides declare for every resource of a type (IG.global)."""
@@ -233,5 +267,7 @@ class ProfileValidator:
         path = str(resource.get("resourceType"))
         if declared:
             profile_checks.declared(self._walker, resource, path, ctx)
-        for url in [*profiles, *self.global_profiles(path)]:
+        extra = [*profiles, *self.global_profiles(path)]
+        for url in extra:
             profile_checks.against(self._walker, resource, url, path, ctx)
+        profile_checks.vital_sign(self._walker, resource, path, ctx, extra)

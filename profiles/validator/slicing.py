@@ -9,6 +9,7 @@ the first slice it validates against without errors.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +39,10 @@ _STEP = re.compile(
 Item = tuple[Any, Any]
 
 
-def _steps(path: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[str, ...]:
     steps = [m.group(0) for m in _STEP.finditer(path)]
-    return [s for s in steps if s != "$this"]
+    return tuple(s for s in steps if s != "$this")
 
 
 def _navigate(
@@ -78,8 +80,20 @@ def _navigate(
     return out
 
 
-def _slice_target(slice_node: ElementNode, steps: list[str], ctx: ValidationContext) -> ElementNode | None:
-    """The element of ``slice_node`` a discriminator path points at."""
+def _slice_target(
+    slice_node: ElementNode, steps: tuple[str, ...], ctx: ValidationContext
+) -> ElementNode | None:
+    """The element of ``slice_node`` a discriminator path points at (worked out once per slice and path)."""
+    cache = slice_node.discriminator_targets
+    if steps in cache:
+        return cache[steps]
+    target = cache[steps] = _find_target(slice_node, steps, ctx)
+    return target
+
+
+def _find_target(
+    slice_node: ElementNode, steps: tuple[str, ...], ctx: ValidationContext
+) -> ElementNode | None:
     current = slice_node
     for step in steps:
         if step == "resolve()" or step.startswith("ofType("):
@@ -147,7 +161,9 @@ def _type_match(pairs: list[tuple[Any, str | None]], allowed: set[str]) -> bool:
     return False
 
 
-def _value_match(found: list[Any], target: ElementNode, steps: list[str], ctx: ValidationContext) -> bool:
+def _value_match(
+    found: list[Any], target: ElementNode, steps: tuple[str, ...], ctx: ValidationContext
+) -> bool:
     if target.fixed is not None:
         return any(matches_fixed(target.fixed[1], item) for item in found)
     if target.pattern is not None:

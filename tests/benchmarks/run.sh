@@ -28,20 +28,26 @@ su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D '$PGTMP/data' -l '$PGTMP/pg.log' -w 
 PG="postgresql+asyncpg://postgres@127.0.0.1:$PGPORT"
 newdb() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; echo "$PG/$1"; }
 
-run() { echo "== $*"; "$@"; }
-for bench in tests/benchmarks/bench_*.py; do
-  name=$(basename "$bench" .py)
-  case "$name" in
-    bench_fhir)
-      run $PY -m tests.benchmarks.bench_fhir --engine sqlite --observations "$OBS" --duration "$DURATION" --out "$OUT/fhir-sqlite.json"
-      run $PY -m tests.benchmarks.bench_fhir --engine postgresql --pg-url "$(newdb bench_fhir)" --observations "$OBS" --duration "$DURATION" --out "$OUT/fhir-postgresql.json" ;;
-    *)
-      # the other benchmarks take --pg-url / --entries / --quick where they support them (see each module)
-      if $PY -m "tests.benchmarks.$name" --help 2>/dev/null | grep -q -- "--pg-url"; then
-        run $PY -m "tests.benchmarks.$name" --pg-url "$(newdb "$name")" --entries "$ENTRIES" --out "$OUT/$name.json" || echo "!! $name failed"
-      else
-        run $PY -m "tests.benchmarks.$name" | tee "$OUT/$name.txt" || echo "!! $name failed"
-      fi ;;
-  esac
-done
+run() { echo "== $*"; "$@" || echo "!! failed: $*"; }
+log() { local name=$1; shift; run "$@" 2>&1 | tee "$OUT/$name.txt"; }
+
+# Foundation (issue 2): create, read, 100-Observation transaction, search over $OBS Observations; RSS per worker
+run $PY -m tests.benchmarks.bench_fhir --engine sqlite --observations "$OBS" --duration "$DURATION" --out "$OUT/fhir-sqlite.json"
+run $PY -m tests.benchmarks.bench_fhir --engine postgresql --pg-url "$(newdb bench_fhir)" --observations "$OBS" --duration "$DURATION" --out "$OUT/fhir-postgresql.json"
+# Security (issue 6): overhead per read against a no-security baseline; SAML/JWT verification rates
+run $PY -m tests.benchmarks.bench_security_http --out "$OUT/security-http-sqlite.json"
+run $PY -m tests.benchmarks.bench_security_http --pg-url "$(newdb bench_sec)" --out "$OUT/security-http-postgresql.json"
+log security $PY -m tests.benchmarks.bench_security
+# Validation (issue 3): validator rates in-process and $validate / profile-validated creates over HTTP
+log validator $PY -m tests.benchmarks.bench_validator
+log fhir-xml $PY -m tests.benchmarks.bench_fhir_xml
+run $PY -m tests.benchmarks.bench_validation_http --duration "$DURATION" --out "$OUT/validation-http-sqlite.json"
+run $PY -m tests.benchmarks.bench_validation_http --duration "$DURATION" --database-url "$(newdb bench_val)" --out "$OUT/validation-http-postgresql.json"
+# PHMR (issue 4): validate + derive + extract in-process, $submit-document over HTTP on both engines
+log phmr $PY -m tests.benchmarks.bench_phmr
+log phmr-pipeline $PY -m tests.benchmarks.bench_phmr_pipeline --duration "$DURATION" --pg-url "$PG/postgres"
+# XDS (issue 5): ITI-41 over HTTP, FindDocuments over $ENTRIES entries, a 100 MB document through ITI-41/43
+log xds-codec $PY -m tests.benchmarks.bench_xds_codec
+log xds $PY -m tests.benchmarks.bench_xds --part all --engines sqlite,postgresql --pg-url "$PG/postgres" --entries "$ENTRIES" --duration "$DURATION"
+log search-extraction $PY -m tests.benchmarks.bench_search_extraction
 echo "reports in $OUT/"

@@ -128,3 +128,73 @@ def test_missing_files_are_skips_not_crashes(tmp_path: Path, core_registry: Cano
     report = Hl7ValidatorSuite(tmp_path, definitions=core_registry).run(InProcessTarget(core_registry))
     assert [r.status for r in report.results] == [CaseStatus.SKIP, CaseStatus.SKIP]
     assert "not available offline" in report.results[1].reason
+
+
+def test_case_options_follow_the_manifest() -> None:
+    from conformance.suites.hl7_validator import case_options
+    from profiles.validator import BundleRule, ReferencePolicy
+
+    plain = case_options({"name": "x"})
+    assert not plain.assume_valid_rest_references and plain.reference_policy is ReferencePolicy.IGNORE
+    options = case_options(
+        {
+            "validateReference": "CHECK_EXISTS_AND_TYPE",
+            "security-checks": True,
+            "for-publication": "true",
+            "bundle-param": {"rule": "Patient:0", "profile": "http://t/p"},
+        }
+    )
+    assert options.reference_policy is ReferencePolicy.CHECK_EXISTS_AND_TYPE
+    assert options.security_checks and options.for_publication
+    assert options.bundle_rules == (BundleRule("Patient:0", "http://t/p"),)
+    step = case_options({"validateReference": "nonsense"}, {"assumeValidRestReferences": True})
+    assert step.assume_valid_rest_references and step.reference_policy is ReferencePolicy.IGNORE
+
+
+def test_manifest_options_reach_the_validator(tmp_path: Path, core_registry: CanonicalRegistry) -> None:
+    patient = {"resourceType": "Patient", "name": [{"text": "Bob <script>x()</script>"}]}
+    (tmp_path / "pat.json").write_text(json.dumps(patient))
+    (tmp_path / "outcomes" / "java").mkdir(parents=True)
+    (tmp_path / "outcomes" / "java" / "bad.json").write_text(
+        json.dumps({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "security"}]})
+    )
+    (tmp_path / "outcomes" / "java" / "good.json").write_text(
+        json.dumps({"resourceType": "OperationOutcome"})
+    )
+    cases = [
+        {
+            "name": "strict",
+            "file": "pat.json",
+            "version": "4.0",
+            "security-checks": True,
+            "java": "java/bad.json",
+        },
+        {"name": "lenient", "file": "pat.json", "version": "4.0", "java": "java/good.json"},
+    ]
+    (tmp_path / "manifest.json").write_text(json.dumps({"test-cases": cases}))
+    report = Hl7ValidatorSuite(tmp_path, definitions=core_registry).run(InProcessTarget(core_registry))
+    assert [(r.name, r.status, r.actual_errors) for r in report.results] == [
+        ("strict", CaseStatus.PASS, 1),
+        ("lenient", CaseStatus.PASS, 0),
+    ]
+
+
+def test_inline_expectations(tmp_path: Path, core_registry: CanonicalRegistry) -> None:
+    (tmp_path / "pat.json").write_text(json.dumps({"resourceType": "Patient", "birthDate": "1999-02-30"}))
+    cases = [
+        {"name": "count", "file": "pat.json", "version": "4.0", "java": {"errorCount": 1}},
+        {
+            "name": "outcome",
+            "file": "pat.json",
+            "version": "4.0",
+            "java": {"outcome": {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}},
+        },
+        {"name": "none", "file": "pat.json", "version": "4.0", "java": {"output": []}},
+    ]
+    (tmp_path / "manifest.json").write_text(json.dumps({"test-cases": cases}))
+    report = Hl7ValidatorSuite(tmp_path, definitions=core_registry).run(InProcessTarget(core_registry))
+    assert [(r.name, r.status) for r in report.results] == [
+        ("count", CaseStatus.PASS),
+        ("outcome", CaseStatus.PASS),
+        ("none", CaseStatus.SKIP),
+    ]

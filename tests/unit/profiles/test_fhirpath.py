@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -140,3 +141,21 @@ def test_runtime_errors_are_wrapped(engine: FhirPathEngine, capsys: pytest.Captu
 )
 def test_added_fhirpath_functions(engine: FhirPathEngine, expression: str, expected: str) -> None:
     assert str(engine.evaluate(expression, {})[0]) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("1.round()", [Decimal(1)]),
+        ("2.5.round()", [Decimal(3)]),
+        ("3.14159.round(3)", [Decimal("3.142")]),
+        ("true.toString()", ["true"]),
+        ("false.toString() + 'x'", ["falsex"]),
+        ("'abc'.indexOf('c')", [2]),
+        ("'abc'.indexOf({}).empty()", [True]),
+        ("'123'.replace('2', {}).empty()", [True]),
+        ("'abc'.replace('', 'x')", ["xaxbxcx"]),
+    ],
+)
+def test_functions_fhirpathpy_gets_wrong(expression: str, expected: list[Any]) -> None:
+    assert FhirPathEngine().evaluate(expression, {}) == expected

@@ -9,6 +9,7 @@ import pytest
 
 from profiles import CanonicalRegistry
 from profiles.fhirpath import FhirPathEngine, FhirPathEvaluationError
+from profiles.fhirpath_fast import Frame, Unsupported
 from tests.conftest import testdata_path
 
 pytestmark = pytest.mark.needs_testdata
@@ -56,6 +57,11 @@ def test_fast_and_full_engines_agree(core_registry: CanonicalRegistry) -> None:
         "birthDate.toString().length() = 10",
         "extension('http://x').exists().not()",
         "'A' in name.given",
+        "name.given.subsetOf(name.given | 'Bob')",
+        "(name.given | 'Bob').supersetOf(name.given) and name.given.subsetOf('Bob').not()",
+        "name.given.intersect('James' | 'Mary').count() = 1",
+        "telecom.where(system = 'phone').exists() and telecom.all(system.exists())",
+        "name.where(use = 'official').given.count() > 1",
     ],
 )
 def test_subset_expressions(expression: str) -> None:
@@ -78,3 +84,24 @@ def test_dates_fall_back_to_the_full_engine() -> None:
     period = {"start": "2020-01-01", "end": "2019-12-31"}
     assert compiled.fast is not None
     assert engine.evaluate(compiled, period, base_type="Period") == [False]
+
+
+def test_of_type_on_choice_elements() -> None:
+    engine = FhirPathEngine()
+    observation = {
+        "resourceType": "Observation",
+        "valueQuantity": {"value": 5, "unit": "kg"},
+        "extension": [{"url": "http://t/x", "valueReference": {"reference": "Patient/1"}}],
+    }
+    unit = engine.compile("value.ofType(Quantity).unit")
+    assert unit.fast is not None and engine.evaluate(unit, observation, base_type="Observation") == ["kg"]
+    assert engine.evaluate(engine.compile("value.ofType(string)"), observation, base_type="Observation") == []
+    reference = engine.compile("extension('http://t/x').value.ofType(Reference).reference")
+    assert engine.evaluate(reference, observation, base_type="Observation") == ["Patient/1"]
+    # "name" is a choice somewhere in FHIR, but not in Patient: the full engine filters it by type
+    patient = {"resourceType": "Patient", "name": [{"use": "official"}]}
+    names = engine.compile("Patient.name.ofType(HumanName).use")
+    assert names.fast is not None
+    with pytest.raises(Unsupported):
+        names.fast([patient], Frame([patient], {}, None))
+    assert engine.evaluate(names, patient) == engine.evaluate(names, patient, slow=True)

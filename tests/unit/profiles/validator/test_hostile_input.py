@@ -48,3 +48,19 @@ def test_wrong_json_types_everywhere(core_validator: ProfileValidator) -> None:
     found = ids(core_validator.validate(patient))
     assert "VAL_JSON_ARRAY_EXPECTED" in found and "VAL_JSON_PRIMITIVE_EXPECTED" in found
     assert "VAL_JSON_OBJECT_EXPECTED" in found and "VAL_PRIMITIVE_FORMAT" in found
+
+
+def test_empty_and_odd_property_names(core_validator: ProfileValidator) -> None:
+    odd = {
+        "resourceType": "Observation",
+        "": 1,
+        "_": {"id": "x"},
+        "status": "final",
+        "code": {"text": "x", "": []},
+        "valueQuantity": {"": 2, "value": 1},
+        "component": [{"code": {"text": "c"}, "value": 3}],
+    }
+    issues = core_validator.validate(odd)
+    assert "VAL_UNKNOWN_ELEMENT" in ids(issues)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [odd, "not an entry", None]}
+    assert ids(core_validator.validate(bundle))

@@ -104,8 +104,19 @@ def test_primitive_extensions(core_validator: ProfileValidator) -> None:
     assert errors(core_validator.validate(ok)) == []
     bad = {"resourceType": "Patient", "_birthDate": {"nope": 1}}
     assert "VAL_UNKNOWN_ELEMENT" in ids(core_validator.validate(bad))
-    arrays = {"resourceType": "Patient", "name": [{"given": ["A", None], "_given": [None, {"id": "g2"}]}]}
+    arrays = {
+        "resourceType": "Patient",
+        "name": [
+            {
+                "given": ["A", None],
+                "_given": [None, {"extension": [{"url": "http://example.org/x", "valueCode": "y"}]}],
+            }
+        ],
+    }
     assert errors(core_validator.validate(arrays)) == []
+    # an id alone is neither a value nor children (ele-1)
+    id_only = {"resourceType": "Patient", "name": [{"given": ["A", None], "_given": [None, {"id": "g2"}]}]}
+    assert ids(core_validator.validate(id_only)) == ["VAL_ELE_1"]
 
 
 def test_unknown_and_abstract_resource_types(core_validator: ProfileValidator) -> None:
@@ -113,3 +124,52 @@ def test_unknown_and_abstract_resource_types(core_validator: ProfileValidator) -
     assert ids(core_validator.validate({"resourceType": "DomainResource"})) == ["VAL_RESOURCE_ABSTRACT"]
     assert ids(core_validator.validate({"id": "x"})) == ["VAL_RESOURCE_TYPE_MISSING"]
     assert ids(core_validator.validate(["not", "an", "object"])) == ["VAL_JSON_NOT_OBJECT"]
+
+
+def test_element_ids_are_unique_within_a_resource(core_validator: ProfileValidator) -> None:
+    def patient(*name_ids: str) -> dict[str, Any]:
+        return {"resourceType": "Patient", "name": [{"id": i, "family": f"F{i}"} for i in name_ids]}
+
+    assert ids(core_validator.validate(patient("n1", "n2"))) == []
+    assert ids(core_validator.validate(patient("n1", "n1"))) == ["VAL_DUPLICATE_ID"]
+    # contained resources keep their own id space; the same id in a profile's snapshot and
+    # differential is by design
+    contained = patient("n1")
+    contained["contained"] = [
+        {"resourceType": "Organization", "id": "o", "name": "x", "telecom": [{"id": "n1"}]}
+    ]
+    assert "VAL_DUPLICATE_ID" not in ids(core_validator.validate(contained))
+
+
+def test_an_element_walked_again_is_not_a_duplicate(fresh_validator: Any) -> None:
+    from tests.unit.profiles.validator.profiles_fixture import profile
+
+    simple = profile(
+        "http://t/StructureDefinition/obs-simple",
+        "Observation",
+        [
+            {
+                "path": "Observation.value[x]",
+                "type": [
+                    {
+                        "code": "Quantity",
+                        "profile": ["http://hl7.org/fhir/StructureDefinition/SimpleQuantity"],
+                    }
+                ],
+            }
+        ],
+    )
+    validator = fresh_validator(simple)
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "x"},
+        "valueQuantity": {
+            "id": "q1",
+            "value": 1,
+            "unit": "kg",
+            "system": "http://unitsofmeasure.org",
+            "code": "kg",
+        },
+    }
+    assert "VAL_DUPLICATE_ID" not in ids(validator.validate(observation, [simple["url"]]))
