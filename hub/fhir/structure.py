@@ -9,7 +9,7 @@ profile validator in ``profiles``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -80,99 +80,131 @@ def is_resource_type(name: str) -> bool:
     return False
 
 
-def _issue(kind: IssueType, expr: str, text: str, message_id: str) -> Issue:
-    return Issue(IssueSeverity.ERROR, kind, text, expression=(expr,), message_id=message_id)
+# A path is a chain of (parent, step) pairs, rendered to FHIRPath only when an issue needs it: most resources
+# have no issue, and building a string per element was most of this module's cost.
+Path = tuple[Any, str | int] | str
+
+
+def _render(path: Path) -> str:
+    steps: list[str] = []
+    node: Path = path
+    while isinstance(node, tuple):
+        node, step = node
+        steps.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+    return str(node) + "".join(reversed(steps))
+
+
+class _Issues:
+    """Collects issues up to MAX_ISSUES (then the walk stops early)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Issue] = []
+
+    def add(self, kind: IssueType, path: Path, text: str, message_id: str) -> None:
+        self.items.append(
+            Issue(IssueSeverity.ERROR, kind, text, expression=(_render(path),), message_id=message_id)
+        )
+        if len(self.items) >= MAX_ISSUES:
+            raise _Enough
+
+
+class _Enough(Exception):
+    pass
 
 
 def check_resource(resource: dict[str, Any], path: str | None = None) -> list[Issue]:
     """All structural issues of ``resource`` (at most MAX_ISSUES)."""
-    issues: list[Issue] = []
-    for issue in _resource_issues(resource, path):
-        issues.append(issue)
-        if len(issues) >= MAX_ISSUES:
-            break
-    return issues
+    out = _Issues()
+    with contextlib.suppress(_Enough):
+        _resource(resource, path, out)
+    return out.items
 
 
-def _resource_issues(resource: dict[str, Any], path: str | None) -> Iterator[Issue]:
+def _resource(resource: dict[str, Any], path: Path | None, out: _Issues) -> None:
     rtype = resource.get("resourceType")
-    where = path or str(rtype)
     if not isinstance(rtype, str) or not is_resource_type(rtype):
-        yield _issue(
-            IssueType.STRUCTURE,
-            f"{where}.resourceType" if path else "resourceType",
-            f"unknown resourceType {rtype!r}",
-            "TH-STRUCT-RESOURCETYPE",
-        )
+        where: Path = (path, "resourceType") if path else "resourceType"
+        out.add(IssueType.STRUCTURE, where, f"unknown resourceType {rtype!r}", "TH-STRUCT-RESOURCETYPE")
         return
+    here: Path = path or rtype
     rid = resource.get("id")
     if rid is not None:
         reason = check_primitive("id", rid)
         if reason:
-            yield _issue(
-                IssueType.VALUE, f"{where}.id", f"id {rid!r} {reason} ([A-Za-z0-9-.]{{1,64}})", "TH-STRUCT-ID"
+            out.add(
+                IssueType.VALUE, (here, "id"), f"id {rid!r} {reason} ([A-Za-z0-9-.]{{1,64}})", "TH-STRUCT-ID"
             )
-    yield from _object_issues(resource, rtype, where, skip=frozenset({"resourceType", "id"}))
+    _object(resource, rtype, here, out, _RESOURCE_KEYS)
 
 
-def _object_issues(
-    obj: dict[str, Any], context: str, path: str, skip: frozenset[str] = frozenset()
-) -> Iterator[Issue]:
+_RESOURCE_KEYS = frozenset({"resourceType", "id"})
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def _object(
+    obj: dict[str, Any], context: str, path: Path, out: _Issues, skip: frozenset[str] = _NO_KEYS
+) -> None:
     allowed = children_of(context)
     if not obj and not skip:
-        yield _issue(
-            IssueType.STRUCTURE, path, "empty JSON objects are not allowed in FHIR", "TH-STRUCT-EMPTY"
-        )
+        out.add(IssueType.STRUCTURE, path, "empty JSON objects are not allowed in FHIR", "TH-STRUCT-EMPTY")
     for key, value in obj.items():
         if key in skip:
             continue
-        name = key[1:] if key.startswith("_") else key
-        child = allowed.get(name)
-        if child is None or (key.startswith("_") and child.type_name not in PRIMITIVE_TYPES):
-            yield _issue(
-                IssueType.STRUCTURE,
-                f"{path}.{key}",
-                f"unknown element {key!r} in {context}",
-                "TH-STRUCT-UNKNOWN",
+        extension = key[0] == "_"
+        child = allowed.get(key[1:] if extension else key)
+        if child is None or (extension and child.type_name not in PRIMITIVE_TYPES):
+            out.add(
+                IssueType.STRUCTURE, (path, key), f"unknown element {key!r} in {context}", "TH-STRUCT-UNKNOWN"
             )
             continue
-        if key.startswith("_"):
-            yield from _each(value, f"{path}.{key}", lambda v, p: _object_issues(v, "Element", p), nulls=True)
-        elif child.type_name in PRIMITIVE_TYPES:
-            yield from _primitive_issues(child.type_name, value, f"{path}.{key}")
-        elif child.type_name == "Resource":
-            yield from _each(value, f"{path}.{key}", _nested_resource)
+        type_name = child.type_name
+        if extension:
+            _objects(value, (path, key), out, "Element", nulls=True)
+        elif type_name in PRIMITIVE_TYPES:
+            _primitives(type_name, value, (path, key), out)
+        elif type_name == "Resource":
+            _objects(value, (path, key), out, None)
         else:
-            yield from _each(value, f"{path}.{key}", lambda v, p, c=child: _object_issues(v, c.context, p))
+            _objects(value, (path, key), out, child.context)
 
 
-def _nested_resource(value: dict[str, Any], path: str) -> Iterator[Issue]:
-    yield from _resource_issues(value, path)
+def _objects(value: Any, path: Path, out: _Issues, context: str | None, *, nulls: bool = False) -> None:
+    """One object or an array of them; ``context`` None means nested resources."""
+    if type(value) is list:
+        if not value:
+            out.add(IssueType.STRUCTURE, path, "empty arrays are not allowed in FHIR", "TH-STRUCT-EMPTY")
+        for i, item in enumerate(value):
+            if item is None and nulls:
+                continue
+            _one_object(item, (path, i), out, context)
+    else:
+        _one_object(value, path, out, context)
 
 
-def _each(value: Any, path: str, fn: Any, *, nulls: bool = False) -> Iterator[Issue]:
-    items = value if isinstance(value, list) else [value]
-    if isinstance(value, list) and not value:
-        yield _issue(IssueType.STRUCTURE, path, "empty arrays are not allowed in FHIR", "TH-STRUCT-EMPTY")
-    for i, item in enumerate(items):
-        where = f"{path}[{i}]" if isinstance(value, list) else path
-        if item is None and nulls:
-            continue
-        if not isinstance(item, dict):
-            yield _issue(IssueType.STRUCTURE, where, "expected a JSON object", "TH-STRUCT-OBJECT")
-            continue
-        yield from fn(item, where)
+def _one_object(item: Any, path: Path, out: _Issues, context: str | None) -> None:
+    if type(item) is not dict:
+        out.add(IssueType.STRUCTURE, path, "expected a JSON object", "TH-STRUCT-OBJECT")
+    elif context is None:
+        _resource(item, path, out)
+    else:
+        _object(item, context, path, out)
 
 
-def _primitive_issues(type_name: str, value: Any, path: str) -> Iterator[Issue]:
-    items = value if isinstance(value, list) else [value]
-    for i, item in enumerate(items):
-        where = f"{path}[{i}]" if isinstance(value, list) else path
-        if item is None and isinstance(value, list):
-            continue  # paired with a _element entry
-        reason = check_primitive(type_name, item)
+def _primitives(type_name: str, value: Any, path: Path, out: _Issues) -> None:
+    if type(value) is list:
+        for i, item in enumerate(value):
+            if item is not None:  # None is paired with a _element entry
+                reason = check_primitive(type_name, item)
+                if reason:
+                    out.add(
+                        IssueType.VALUE, (path, i), f"value {_preview(item)} {reason}", "TH-STRUCT-PRIMITIVE"
+                    )
+    else:
+        reason = check_primitive(type_name, value)
         if reason:
-            yield _issue(IssueType.VALUE, where, f"value {_preview(item)} {reason}", "TH-STRUCT-PRIMITIVE")
+            out.add(IssueType.VALUE, path, f"value {_preview(value)} {reason}", "TH-STRUCT-PRIMITIVE")
 
 
 def _preview(value: Any) -> str:
