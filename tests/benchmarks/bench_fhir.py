@@ -148,7 +148,9 @@ async def seed_reads(server: Server, n: int) -> list[str]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="telehub-bench-"))
-    url = f"sqlite+aiosqlite:///{tmp}/bench.db" if args.engine == "sqlite" else args.pg_url
+    url = args.database_url or (
+        f"sqlite+aiosqlite:///{tmp}/bench.db" if args.engine == "sqlite" else args.pg_url
+    )
     workers = 1 if args.engine == "sqlite" else args.workers
     asyncio.run(migrate(url))
     report: dict[str, Any] = {
@@ -157,7 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    if args.observations:
+    if args.observations and not args.skip_load:
         print(f"loading {args.observations:,} Observations for {args.patients:,} patients …", flush=True)
         started = time.perf_counter()
 
@@ -170,13 +172,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         loaded = asyncio.run(_load())
         report["load"] = {"observations": loaded, "seconds": round(time.perf_counter() - started, 1)}
-    with Server(url, workers, tmp / "var") as server:
+    # `open` security: the hub's audit trail and consent filter run, token verification does not (its cost is
+    # measured by bench_security_http).
+    with Server(url, workers, tmp / "var", extra_env={"TELEHUB_SECURITY__MODE": "open"}) as server:
         sampler = RssSampler(server.process)
         report["idle RSS MB per worker"] = [round(m, 1) for m in sampler.current_mb()]
         with sampler:
             if args.observations:
                 report["search (patient+code+date)"] = bench_search(
-                    server, args.patients, args.duration, args.connections
+                    server, args.patients, args.duration, args.search_connections
                 ).row()
             report["create Observation"] = bench_create(server, args.duration, args.connections).row()
             ids = asyncio.run(seed_reads(server, 500))
@@ -199,6 +203,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--observations", type=int, default=1_000_000, help="search data set size (0 skips)")
     parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument(
+        "--search-connections", type=int, default=4, help="wrk connections for the search test"
+    )
+    parser.add_argument("--database-url", help="use this (already loaded) database instead of a new one")
+    parser.add_argument("--skip-load", action="store_true", help="the database already holds the data set")
     parser.add_argument("--out", type=Path, help="write the JSON report here too")
     args = parser.parse_args()
     if args.engine == "postgresql" and not args.pg_url:
