@@ -43,6 +43,10 @@ class AuditRow:
         return self.record
 
 
+_CHAIN_HEAD = select(A.hash).order_by(A.seq.desc()).limit(1)
+_APPEND = insert(audit_log)
+
+
 async def append_audit_txn(
     conn: AsyncConnection,
     engine: StorageEngine,
@@ -53,7 +57,7 @@ async def append_audit_txn(
     if not rows:
         return
     await engine.lock_audit_chain(conn)
-    last = (await conn.execute(select(A.hash).order_by(A.seq.desc()).limit(1))).scalar_one_or_none()
+    last = (await conn.execute(_CHAIN_HEAD)).scalar_one_or_none()
     prev = last or GENESIS
     values = []
     for row in rows:
@@ -74,7 +78,7 @@ async def append_audit_txn(
             }
         )
         prev = digest
-    await conn.execute(insert(audit_log), values)
+    await conn.execute(_APPEND, values)
 
 
 def _row(r: Sequence[object]) -> AuditRow:

@@ -32,6 +32,34 @@ from hub.storage.search_sql import ConsentBlock, consent_clause, consent_params
 _R = resource.c
 _V = resource_version.c
 
+# Statements of the write path built once: SQLAlchemy memoises their cache keys on the objects, where a
+# statement built per call costs more Python than its round trip to the database.
+_INSERT_HEAD = (
+    insert(resource)
+    .values(
+        res_type=bindparam("res_type"),
+        res_id=bindparam("res_id"),
+        version=1,
+        deleted=False,
+        last_updated=bindparam("last_updated"),
+        patient_key=bindparam("patient_key"),
+    )
+    .returning(_R.rid)
+)
+_INSERT_FIRST_VERSION = insert(resource_version).values(
+    rid=bindparam("rid"),
+    version=1,
+    res_type=bindparam("res_type"),
+    last_updated=bindparam("last_updated"),
+    method=bindparam("method"),
+    deleted=False,
+    patient_key=bindparam("patient_key"),
+    data=bindparam("data"),
+)
+_PATIENT_KEYS = select(_R.res_id, _R.patient_key).where(
+    _R.res_type == "Patient", _R.res_id.in_(bindparam("ids", expanding=True)), _R.patient_key.is_not(None)
+)
+
 COLUMNS = (
     _R.rid,
     _R.res_type,
@@ -164,33 +192,22 @@ async def insert_new_txn(
     index: Sequence[IndexEntry],
 ) -> int:
     """Create a logical resource at version 1; a duplicate id is a ConflictError."""
+    head = {"res_type": res_type, "res_id": res_id, "last_updated": last_updated, "patient_key": patient_key}
     try:
-        result = await conn.execute(
-            insert(resource)
-            .values(
-                res_type=res_type,
-                res_id=res_id,
-                version=1,
-                deleted=False,
-                last_updated=last_updated,
-                patient_key=patient_key,
-            )
-            .returning(_R.rid)
-        )
+        result = await conn.execute(_INSERT_HEAD, head)
     except IntegrityError as exc:
         raise ConflictError(f"{res_type}/{res_id} already exists") from exc
     rid = int(result.scalar_one())
     await conn.execute(
-        insert(resource_version).values(
-            rid=rid,
-            version=1,
-            res_type=res_type,
-            last_updated=last_updated,
-            method=method,
-            deleted=False,
-            patient_key=patient_key,
-            data=data,
-        )
+        _INSERT_FIRST_VERSION,
+        {
+            "rid": rid,
+            "res_type": res_type,
+            "last_updated": last_updated,
+            "method": method,
+            "patient_key": patient_key,
+            "data": data,
+        },
     )
     await insert_index_txn(conn, rid, patient_key, index)
     return rid
@@ -300,7 +317,5 @@ async def patient_keys_txn(conn: AsyncConnection, patient_ids: Sequence[str]) ->
     """The ``patient_key`` of existing Patients (their CPR when they carry one, else their id)."""
     if not patient_ids:
         return {}
-    stmt = select(_R.res_id, _R.patient_key).where(
-        _R.res_type == "Patient", _R.res_id.in_(sorted(set(patient_ids))), _R.patient_key.is_not(None)
-    )
-    return {str(r.res_id): str(r.patient_key) for r in (await conn.execute(stmt)).all()}
+    rows = (await conn.execute(_PATIENT_KEYS, {"ids": sorted(set(patient_ids))})).all()
+    return {str(r.res_id): str(r.patient_key) for r in rows}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, text
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -46,7 +47,7 @@ class PostgresEngine(StorageEngine):
         """PostgreSQL writers do not need an early lock."""
 
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_CHAIN_LOCK})
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
 
     async def insert_rows(
         self, conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
@@ -54,7 +55,7 @@ class PostgresEngine(StorageEngine):
         """Large batches go through COPY (binary protocol, in the open transaction): several times faster
         than a pipelined executemany for the hundreds of index rows a Bundle or a PHMR document brings."""
         if len(rows) < _COPY_THRESHOLD:
-            await super().insert_rows(conn, table, rows)
+            await _insert_values(conn, {table: rows})
             return
         columns = list(rows[0])
         raw = await conn.get_raw_connection()
@@ -76,18 +77,43 @@ class PostgresEngine(StorageEngine):
         for table, rows in rows_by_table.items():
             if rows and table not in small:
                 await self.insert_rows(conn, table, rows)
-        if len(small) == 1:
-            ((table, rows),) = small.items()
-            await self.insert_rows(conn, table, rows)
-        elif small:
-            *first, (last_table, last_rows) = small.items()
-            statement = insert(last_table).values(list(last_rows))
-            for i, (table, rows) in enumerate(first):
-                statement = statement.add_cte(insert(table).values(list(rows)).cte(f"ins_{i}"))
-            await conn.execute(statement)
+        if small:
+            await _insert_values(conn, small)
 
     def prepare_location(self) -> None:
         """Nothing to prepare: the server exists already."""
+
+
+async def _insert_values(
+    conn: AsyncConnection, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]
+) -> None:
+    """``INSERT … VALUES`` of every table's rows in one statement (all but the last table as data-modifying
+    CTEs).  The SQL text depends only on the shape (tables, columns, row counts) and is built once per shape:
+    SQLAlchemy cannot cache the compilation of multi-row VALUES, which cost more CPU than the database did."""
+    shape = tuple((table.name, tuple(rows[0]), len(rows)) for table, rows in rows_by_table.items())
+    params = tuple(
+        row[c]
+        for (_, columns, _), rows in zip(shape, rows_by_table.values(), strict=True)
+        for row in rows
+        for c in columns
+    )
+    await conn.exec_driver_sql(_values_sql(shape), params)
+
+
+@lru_cache(maxsize=1024)
+def _values_sql(shape: tuple[tuple[str, tuple[str, ...], int], ...]) -> str:
+    statements, n = [], 0
+    for table, columns, count in shape:
+        tuples = []
+        for _ in range(count):
+            tuples.append("(" + ", ".join(f"${n + i + 1}" for i in range(len(columns))) + ")")
+            n += len(columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        statements.append(f'INSERT INTO "{table}" ({names}) VALUES {", ".join(tuples)}')
+    *first, last = statements
+    if not first:
+        return last
+    return "WITH " + ", ".join(f"ins_{i} AS ({s})" for i, s in enumerate(first)) + " " + last
 
 
 @asynccontextmanager
