@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from hub.core.errors import InvalidInputError
@@ -27,15 +26,49 @@ CORE_SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 _VERSION_PART = re.compile(r"(\d+)|([^\d.]+)")
 
 
-@dataclass(frozen=True, slots=True)
-class CanonicalEntry:
-    """One registered resource and where it came from (package id#version, file or ``api``)."""
+# What a lazily loaded entry keeps in memory: enough to list and choose profiles without reading them.
+SUMMARY_KEYS = ("resourceType", "url", "version", "name", "status", "kind", "derivation", "type", "abstract")
 
-    url: str
-    version: str
-    resource_type: str
-    source: str
-    resource: dict[str, Any]
+
+class CanonicalEntry:
+    """One registered resource and where it came from (package id#version, file or ``api``).
+
+    A package resource may be registered lazily: only its :attr:`summary` stays in memory until the
+    resource is first needed, then ``load`` reads it (once).  The definitions of hl7.fhir.r4.core take
+    about 110 MB as Python objects, and a hub validates against a few dozen of them.
+    """
+
+    __slots__ = ("_load", "_resource", "resource_type", "source", "summary", "url", "version")
+
+    def __init__(
+        self,
+        url: str,
+        version: str,
+        resource_type: str,
+        source: str,
+        resource: dict[str, Any] | None = None,
+        *,
+        load: Callable[[], dict[str, Any]] | None = None,
+        summary: Mapping[str, Any] | None = None,
+    ) -> None:
+        if resource is None and load is None:
+            raise ValueError("a canonical entry needs its resource or a way to load it")
+        self.url, self.version, self.resource_type, self.source = url, version, resource_type, source
+        self._resource, self._load = resource, load
+        self.summary: Mapping[str, Any] = (
+            summary if summary is not None else resource if resource is not None else {}
+        )
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        if self._resource is None:
+            assert self._load is not None
+            self._resource = self._load()  # two threads may both load: same content, last one wins
+        return self._resource
+
+    @property
+    def loaded(self) -> bool:
+        return self._resource is not None
 
 
 def split_canonical(reference: str) -> tuple[str, str | None]:
@@ -52,6 +85,11 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     for number, text in _VERSION_PART.findall(version):
         key.append((1, int(number)) if number else (0, text))
     return tuple(key)
+
+
+def _version_of(resource: Mapping[str, Any]) -> str:
+    version = resource.get("version")
+    return version if isinstance(version, str) else ""
 
 
 def _version_matches(wanted: str, have: str) -> bool:
@@ -80,9 +118,19 @@ class CanonicalRegistry:
             raise InvalidInputError(
                 f"Canonical resource {url} has no resourceType", message_id="CANONICAL_NO_TYPE"
             )
-        raw_version = resource.get("version")
-        version = raw_version if isinstance(raw_version, str) else ""
-        entry = CanonicalEntry(url, version, resource_type, source, resource)
+        self._put(CanonicalEntry(url, _version_of(resource), resource_type, source, resource))
+
+    def add_lazy(
+        self, summary: Mapping[str, Any], load: Callable[[], dict[str, Any]], *, source: str
+    ) -> None:
+        """Register a resource by its summary (see :data:`SUMMARY_KEYS`); ``load`` reads it when needed."""
+        url, resource_type = summary["url"], summary["resourceType"]
+        self._put(
+            CanonicalEntry(url, _version_of(summary), resource_type, source, load=load, summary=summary)
+        )
+
+    def _put(self, entry: CanonicalEntry) -> None:
+        url, version, resource_type = entry.url, entry.version, entry.resource_type
         with self._lock:
             self._by_url.setdefault(url, {})[version] = entry
             self._by_type.setdefault(resource_type, {})[url] = None
@@ -176,6 +224,15 @@ class CanonicalRegistry:
             found = self.entry(url)
             if found is not None and found.resource_type == resource_type:
                 yield found.resource
+
+    def summaries(self, resource_type: str) -> Iterable[Mapping[str, Any]]:
+        """The summaries of :meth:`all` (no lazily registered resource is read)."""
+        with self._lock:
+            urls = list(self._by_type.get(resource_type, {}))
+        for url in urls:
+            found = self.entry(url)
+            if found is not None and found.resource_type == resource_type:
+                yield found.summary
 
     def entries(self) -> Iterator[CanonicalEntry]:
         """Every registered entry, all versions."""

@@ -22,9 +22,12 @@ from typing import Any
 import orjson
 
 from hub.core.errors import ConfigurationError
+from profiles.canonical import SUMMARY_KEYS
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 _SKIPPED_FILES = frozenset({"package.json", ".index.json", "ig-r4.json"})
+# Resources of a folder package registered by summary and read on first use (most are never used).
+LAZY_TYPES = frozenset({"StructureDefinition", "CodeSystem", "ValueSet", "ConceptMap", "CapabilityStatement"})
 
 
 class PackageError(ConfigurationError):
@@ -87,6 +90,13 @@ class PackageContents:
     location: str
     resources: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    folder: Path | None = None  # where the files are, for a folder package (they can be re-read)
+    # (file, summary) of resources left on disk until first use: see LAZY_TYPES
+    summaries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.resources) + len(self.summaries)
 
 
 def canonical_resources(data: Any) -> list[dict[str, Any]]:
@@ -109,7 +119,7 @@ def _wanted(name: str) -> bool:
     return name.endswith(".json") and not name.startswith(".") and name not in _SKIPPED_FILES
 
 
-def _add_file(contents: PackageContents, name: str, raw: bytes) -> None:
+def _add_file(contents: PackageContents, name: str, raw: bytes, *, lazy: bool = False) -> None:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -118,8 +128,32 @@ def _add_file(contents: PackageContents, name: str, raw: bytes) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         contents.failures.append(LoadFailure(name, "not a FHIR resource (no resourceType)"))
         return
-    for resource in canonical_resources(data):
+    found = canonical_resources(data)
+    if lazy and found == [data] and data["resourceType"] in LAZY_TYPES:
+        # keep the summary only: the parsed resource is garbage at once, so reading a package never
+        # holds all of it in memory (and the process does not keep that peak as RSS)
+        contents.summaries.append((name, {k: data[k] for k in SUMMARY_KEYS if k in data}))
+        return
+    for resource in found:
         contents.resources.append((name, resource))
+
+
+def load_resource_file(path: Path, url: str) -> dict[str, Any]:
+    """Re-read the one resource of ``path`` (registered lazily); it must still be ``url``."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise PackageError(
+            f"{path}: cannot re-read {url}: {exc}; the package changed on disk since start-up - "
+            "restart telehub",
+            message_id="PACKAGE_CHANGED",
+        ) from exc
+    if not isinstance(data, dict) or data.get("url") != url:
+        raise PackageError(
+            f"{path} no longer holds {url}: the package changed on disk since start-up - restart telehub",
+            message_id="PACKAGE_CHANGED",
+        )
+    return data
 
 
 def read_tgz(path: Path) -> PackageContents:
@@ -169,7 +203,7 @@ def read_folder(path: Path) -> PackageContents:
         manifest = PackageManifest.from_json(manifest_data, where=str(manifest_file))
     else:
         manifest = PackageManifest(name=f"local.{path.name}", version="0.0.0", loose=True)
-    contents = PackageContents(manifest, str(path))
+    contents = PackageContents(manifest, str(path), folder=folder)
     for file in sorted(folder.iterdir()):
         if not file.is_file() or file.is_symlink() or not _wanted(file.name):
             continue
@@ -181,7 +215,7 @@ def read_folder(path: Path) -> PackageContents:
         except OSError as exc:
             contents.failures.append(LoadFailure(file.name, f"unreadable: {exc}"))
             continue
-        _add_file(contents, file.name, raw)
+        _add_file(contents, file.name, raw, lazy=True)
     return contents
 
 

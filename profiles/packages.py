@@ -18,6 +18,7 @@ registry is contacted, ever.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from profiles.package_reader import (
     PackageContents,
     PackageError,
     PackageManifest,
+    load_resource_file,
     read_package,
 )
 
@@ -150,10 +152,14 @@ class PackageLoader:
         # package_reader only yields resources with a string url and resourceType, so add() cannot refuse.
         for file, resource in contents.resources:
             self.registry.add(resource, source=f"{manifest.spec}/{file}")
+        if contents.folder is not None:
+            for file, summary in contents.summaries:
+                load = functools.partial(load_resource_file, contents.folder / file, summary["url"])
+                self.registry.add_lazy(summary, load, source=f"{manifest.spec}/{file}")
         loaded = LoadedPackage(
             manifest=manifest,
             location=contents.location,
-            resource_count=len(contents.resources),
+            resource_count=contents.count,
             failures=tuple(contents.failures),
             missing_dependencies=tuple(missing),
         )

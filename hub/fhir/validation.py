@@ -213,7 +213,7 @@ class ValidationService:
         """Canonical URLs of the loaded profiles (constraints) on ``resource_type``, sorted."""
         if self._profiles_generation != self.registry.generation:
             table: dict[str, set[str]] = {}
-            for sd in self.registry.all("StructureDefinition"):
+            for sd in self.registry.summaries("StructureDefinition"):
                 if sd.get("derivation") == "constraint" and sd.get("kind") == "resource":
                     table.setdefault(str(sd.get("type")), set()).add(str(sd.get("url")))
             self._profiles = {t: sorted(urls) for t, urls in table.items()}

@@ -162,3 +162,60 @@ def test_parse_spec_rejects_garbage() -> None:
     assert parse_spec("a.b#1.0") == ("a.b", "1.0")
     with pytest.raises(PackageError):
         parse_spec("no-version")
+
+
+def test_folder_definitions_stay_on_disk_until_first_use(tmp_path: Path) -> None:
+    profile = {
+        "resourceType": "StructureDefinition",
+        "url": "http://lazy/sd",
+        "version": "1.0.0",
+        "kind": "resource",
+        "derivation": "constraint",
+        "type": "Observation",
+        "differential": {"element": [{"id": "Observation.status", "path": "Observation.status"}]},
+    }
+    folder = write_folder(
+        tmp_path / "lazy",
+        manifest("lazy.pkg", "1.0.0"),
+        {"sd.json": profile, "vs.json": value_set("http://lazy/vs"), "sp.json": _search_parameter()},
+    )
+    loader = PackageLoader()
+    assert loader.load(folder, strict=False).resource_count == 3
+    registry = loader.registry
+    lazy = {e.url: e for e in registry.entries()}
+    assert not lazy["http://lazy/sd"].loaded and not lazy["http://lazy/vs"].loaded
+    assert lazy["http://lazy/sp"].loaded  # SearchParameters are all needed at start-up anyway
+    summary = next(iter(registry.summaries("StructureDefinition")))
+    assert summary == {
+        k: profile[k] for k in ("resourceType", "url", "version", "kind", "derivation", "type")
+    }
+    assert not lazy["http://lazy/sd"].loaded
+    assert registry.resolve("http://lazy/sd|1.0.0") == profile
+    assert lazy["http://lazy/sd"].loaded
+
+
+def test_a_lazy_definition_changed_on_disk_is_a_clear_error(tmp_path: Path) -> None:
+    folder = write_folder(
+        tmp_path / "lazy", manifest("lazy.pkg", "1.0.0"), {"vs.json": value_set("http://a")}
+    )
+    loader = PackageLoader()
+    loader.load(folder, strict=False)
+    (folder / "vs.json").write_text('{"resourceType": "ValueSet", "url": "http://b"}')
+    with pytest.raises(PackageError, match="no longer holds http://a"):
+        loader.registry.resolve("http://a")
+    (folder / "vs.json").unlink()
+    with pytest.raises(PackageError, match="cannot re-read http://a"):
+        loader.registry.resolve("http://a")
+
+
+def _search_parameter() -> dict[str, object]:
+    return {
+        "resourceType": "SearchParameter",
+        "url": "http://lazy/sp",
+        "name": "x",
+        "code": "x",
+        "base": ["Observation"],
+        "type": "token",
+        "status": "active",
+        "expression": "Observation.status",
+    }
