@@ -25,9 +25,11 @@ import psutil
 
 from hub.storage import Database, upgrade
 from tests.benchmarks import datagen
-from tests.benchmarks.harness import LoadResult, RssSampler, Server, lua_string, wrk
+from tests.benchmarks.harness import LoadResult, RssSampler, Server, install_core, lua_string, wrk
+from tests.conftest import TESTDATA
 
 FHIR = "application/fhir+json"
+CORE = TESTDATA / "fhir" / "packages" / "hl7.fhir.r4.core-4.0.1.tgz"
 
 
 def machine() -> str:
@@ -174,6 +176,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["load"] = {"observations": loaded, "seconds": round(time.perf_counter() - started, 1)}
     # `open` security: the hub's audit trail and consent filter run, token verification does not (its cost is
     # measured by bench_security_http).
+    # hl7.fhir.r4.core installed as in production: writes are validated (default level) and RSS includes it
+    report["hl7.fhir.r4.core installed"] = install_core(tmp / "var", CORE)
     with Server(url, workers, tmp / "var", extra_env={"TELEHUB_SECURITY__MODE": "open"}) as server:
         sampler = RssSampler(server.process)
         report["idle RSS MB per worker"] = [round(m, 1) for m in sampler.current_mb()]

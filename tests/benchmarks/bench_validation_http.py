@@ -23,7 +23,7 @@ import httpx
 import orjson
 
 from tests.benchmarks.bench_fhir import machine, migrate
-from tests.benchmarks.harness import RssSampler, Server, lua_string, wrk
+from tests.benchmarks.harness import RssSampler, Server, install_core, lua_string, wrk
 from tests.conftest import TESTDATA
 
 FHIR = "application/fhir+json"
@@ -49,7 +49,7 @@ def observation() -> dict[str, Any]:
 
 
 def _env(level: str) -> dict[str, str]:
-    validation = {"packages": [str(CORE)], "levels": {"Observation": level}}
+    validation: dict[str, Any] = {"levels": {"Observation": level}}
     if level == "profiles":
         validation["required_profiles"] = {"Observation": [DK_OBSERVATION]}
     env = {"TELEHUB_SECURITY__MODE": "open"}
@@ -72,6 +72,7 @@ def scenario(
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         url = args.database_url or f"sqlite+aiosqlite:///{data / 'telehub.db'}"
+        install_core(data, CORE)
         with Server(url, 1, data, extra_env=_env(level)) as server:
             probe = httpx.post(server.url + path, content=check, headers={"content-type": FHIR}, timeout=60)
             if probe.status_code not in (200, 201):

@@ -103,9 +103,7 @@ def _big_upload(megabytes: int) -> tuple[str, Iterator[bytes], str, str]:
     envelope = envelope_bytes(
         build_envelope(Action.ITI_41, provide_and_register_element(request, {"Document01": "big@bench"}))
     )
-    framed = mtom_response(
-        envelope, [Attachment("big@bench", "text/xml", lambda: iter(()), 0)]
-    )
+    framed = mtom_response(envelope, [Attachment("big@bench", "text/xml", lambda: iter(()), 0)])
     whole = framed.body()
     head, closing = whole[: -len(framed.closing)], framed.closing
     block = os.urandom(CHUNK)

@@ -77,6 +77,18 @@ class RssSampler:
         return max(self.peak_mb.values(), default=0.0)
 
 
+def install_core(data_dir: Path, package: Path) -> bool:
+    """``telehub packages install`` of hl7.fhir.r4.core into ``data_dir``, as an operator does; False when
+    the package file is not available (../shared/testdata missing)."""
+    if not package.is_file():
+        return False
+    telehub = str(Path(sys.executable).with_name("telehub"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEHUB_")}
+    env["TELEHUB_DATA_DIR"] = str(data_dir)
+    subprocess.run([telehub, "packages", "install", str(package)], env=env, check=True, capture_output=True)
+    return True
+
+
 class Server:
     """``telehub serve`` in a subprocess, with its own environment."""
 
