@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -103,11 +103,22 @@ class IdCard:
     audiences: tuple[str, ...]
     attributes: tuple[SamlAttribute, ...]
 
+    _by_name: dict[str, SamlAttribute] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a card is read by about a dozen lookups; the first attribute of a name wins
+        index: dict[str, SamlAttribute] = {}
+        for a in self.attributes:
+            index.setdefault(a.name, a)
+        object.__setattr__(self, "_by_name", index)
+
     def attribute(self, name: str) -> SamlAttribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
+        """The first attribute called ``name``."""
+        return self._by_name.get(name)
 
     def value(self, name: str) -> str | None:
-        attribute = self.attribute(name)
+        """The first non-empty value of the first attribute called ``name``."""
+        attribute = self._by_name.get(name)
         if attribute is None:
             return None
         return next((v for v in attribute.values if v), None)
@@ -151,11 +162,13 @@ _STATEMENT, _ATTRIBUTE, _VALUE = f"{_S}AttributeStatement", f"{_S}Attribute", f"
 def _attribute(element: etree._Element) -> SamlAttribute:
     values: list[str] = []
     codes: list[str] = []
-    for value in element:
-        if value.tag != _VALUE:
-            continue
-        values.append(_text(value) or "")
-        codes.extend(c.get("code", "") for c in value if isinstance(c.tag, str))
+    for value in element.iterchildren(_VALUE):
+        if len(value):  # element content (XUA PurposeOfUse codes), or text split by a comment
+            values.append(_text(value) or "")
+            codes.extend(c.get("code", "") for c in value.iterchildren(tag=etree.Element))
+        else:
+            text = value.text
+            values.append(text.strip() if text else "")
     return SamlAttribute(
         name=(element.get("Name") or "").strip(),
         name_format=element.get("NameFormat"),

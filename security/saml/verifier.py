@@ -29,6 +29,8 @@ import binascii
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,8 +60,21 @@ _SECURITY_TAG = f"{{{WSSE_NS}}}Security"
 _NS = {"ds": DS_NS}
 _SIGNATURE_METHODS = frozenset(SIGNATURE_METHODS) - {RSA_SHA1}
 _DIGESTS = frozenset(DIGESTS) - {SHA1}
-_ID_COUNT = etree.XPath("count(//*[@*[local-name()='id' or local-name()='ID' or local-name()='Id'] = $v])")
+_ATTRIBUTES_EQUAL = etree.XPath("//@*[. = $v]")  # then the names are checked in Python: 3x cheaper
+_ID_NAMES = frozenset({"id", "ID", "Id"})
 _local = threading.local()
+_EMBEDDED_CACHE = 64  # distinct trusted signing certificates remembered by their base64 text
+
+
+def _id_count(root: etree._Element, value: str) -> int:
+    """How many elements carry an id/ID/Id attribute (any namespace) equal to ``value``."""
+    result = _ATTRIBUTES_EQUAL(root, v=value)
+    owners = {
+        a.getparent()
+        for a in (result if isinstance(result, list) else ())
+        if isinstance(a, etree._ElementUnicodeResult) and str(a.attrname).rpartition("}")[2] in _ID_NAMES
+    }
+    return len(owners)
 
 
 def load_trusted_certificates(paths: Iterable[Path]) -> tuple[x509.Certificate, ...]:
@@ -104,6 +119,7 @@ class IdCardVerifier:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._trusted = {_fingerprint(c): c for c in trusted}
+        self._embedded: dict[str, x509.Certificate] = {}  # X509Certificate text -> the pinned certificate
         self._replay = replay_cache
         self._skew = clock_skew
         self._audience = audience
@@ -170,7 +186,7 @@ class IdCardVerifier:
         card_id = lower or upper
         if not card_id:
             raise AuthenticationError("ID card has no id attribute: its signature cannot be bound to it")
-        if _ID_COUNT(root, v=card_id) != 1:
+        if _id_count(root, card_id) != 1:
             raise AuthenticationError(
                 f"id {card_id!r} occurs more than once in the message: refused (signature wrapping)"
             )
@@ -206,6 +222,9 @@ class IdCardVerifier:
         embedded = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=_NS)
         if not embedded:
             return list(self._trusted.values())
+        known = self._embedded.get(embedded)  # an STS signs with one certificate: decode it once
+        if known is not None:
+            return [known]
         try:
             certificate = x509.load_der_x509_certificate(_b64(embedded))
         except ValueError as exc:
@@ -215,22 +234,28 @@ class IdCardVerifier:
             raise AuthenticationError(
                 f"the ID card is signed by an untrusted certificate ({certificate.subject.rfc4514_string()})"
             )
+        if len(self._embedded) < _EMBEDDED_CACHE:
+            self._embedded[embedded] = pinned
         return [pinned]
 
     def _cryptographic_check(
         self, assertion: etree._Element, signature: etree._Element, id_attribute: str
     ) -> etree._Element | None:
         candidates = self._candidates(signature)
-        # Verify a standalone copy of the assertion: the reference cannot resolve outside it, and the
-        # enveloped-signature transform may edit it.
-        copy = etree.fromstring(etree.tostring(assertion), _copy_parser())
-        own = copy.find("ds:Signature", _NS)
-        if own is None:
-            raise AuthenticationError("the ID card is not signed")
         try:
-            info = read_signed_info(own, f"#{assertion.get(id_attribute)}")
+            info = read_signed_info(signature, f"#{assertion.get(id_attribute)}")
         except SignatureError as exc:
             raise AuthenticationError(f"the ID card's signature is invalid: {exc}") from exc
+        # Verify a standalone copy of the assertion: the reference cannot resolve outside it, and the
+        # enveloped-signature transform may edit it.  Exclusive C14N renders only the namespaces the
+        # content uses, so a tree copy will do; otherwise a serialised copy keeps every inherited declaration.
+        if info.reference_c14n.exclusive and not info.inclusive_prefixes:
+            copy = deepcopy(assertion)
+        else:
+            copy = etree.fromstring(etree.tostring(assertion), _copy_parser())
+        own = copy.find("ds:Signature", _NS)
+        assert own is not None  # the copy of an assertion whose signature _the_signature found
+        info = replace(info, signature=own)
         now = self._clock()
         failure: Exception | None = None
         for certificate in candidates:
