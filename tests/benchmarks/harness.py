@@ -37,8 +37,9 @@ class RssSampler:
     _thread: threading.Thread | None = None
 
     def workers(self) -> list[psutil.Process]:
+        # uvicorn's workers are multiprocessing spawns too: leave out only the resource tracker
         children = [
-            c for c in self.root.children(recursive=True) if "multiprocessing" not in " ".join(c.cmdline())
+            c for c in self.root.children(recursive=True) if "resource_tracker" not in " ".join(c.cmdline())
         ]
         return children or [self.root]
 
