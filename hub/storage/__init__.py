@@ -49,6 +49,7 @@ from hub.storage.search_sql import ConsentBlock
 from hub.storage.search_store import (
     Page,
     SearchSpec,
+    blocked_keys_txn,
     count_txn,
     include_txn,
     revinclude_txn,
@@ -77,6 +78,7 @@ __all__ = [
     "audit_row_txn",
     "audit_rows_txn",
     "audit_search_txn",
+    "blocked_keys_txn",
     "count_txn",
     "delete_objects_txn",
     "ensure_ready",

@@ -250,6 +250,15 @@ def consent_clause(
     values are bound into the clause; without, the caller passes :func:`consent_params` at execution.
     """
     b = consent_block.c
+    return or_(
+        patient_key.is_(None),
+        not_(exists().where(b.patient_key == patient_key, block_applies(block))),
+    )
+
+
+def block_applies(block: ConsentBlock | None = None) -> ColumnElement[bool]:
+    """A ``consent_block`` row blocks the requester now (bound like :func:`consent_clause`)."""
+    b = consent_block.c
     values = consent_params(block) if block is not None else {}
 
     def param(name: str, type_: Any) -> Any:
@@ -263,16 +272,10 @@ def consent_clause(
         and_(b.actor_kind == ORGANISATION_SOR, b.actor_id == param("consent_sor", String())),
     )
     now = param("consent_now", BigInteger())
-    return or_(
-        patient_key.is_(None),
-        not_(
-            exists().where(
-                b.patient_key == patient_key,
-                actors,
-                or_(b.valid_from_us.is_(None), b.valid_from_us <= now),
-                or_(b.valid_until_us.is_(None), b.valid_until_us > now),
-            )
-        ),
+    return and_(
+        actors,
+        or_(b.valid_from_us.is_(None), b.valid_from_us <= now),
+        or_(b.valid_until_us.is_(None), b.valid_until_us > now),
     )
 
 

@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.core.search import Criterion, SortKey
 from hub.storage.records import StoredResource
 from hub.storage.resource_store import read_current_many_txn
-from hub.storage.schema import idx_reference, resource
-from hub.storage.search_sql import ConsentBlock, base_query, consent_clause, count_query, page_query
+from hub.storage.schema import consent_block, idx_reference, resource
+from hub.storage.search_sql import (
+    ConsentBlock,
+    base_query,
+    block_applies,
+    consent_clause,
+    count_query,
+    page_query,
+)
 
 R = resource.c
 X = idx_reference.c
@@ -122,6 +129,15 @@ async def revinclude_txn(
     stmt = select(R.rid).where(*where, R.rid.in_(referencing)).order_by(R.rid).limit(limit)
     found = [int(r) for r in (await conn.execute(stmt)).scalars()]
     return await read_current_many_txn(conn, found)
+
+
+async def blocked_keys_txn(conn: AsyncConnection, keys: Sequence[str], block: ConsentBlock) -> set[str]:
+    """Which of the patient ``keys`` have a consent block that applies to the requester of ``block`` now."""
+    if not keys:
+        return set()
+    b = consent_block.c
+    stmt = select(b.patient_key).distinct().where(b.patient_key.in_(list(keys)), block_applies(block))
+    return {str(k) for k in (await conn.execute(stmt)).scalars()}
 
 
 async def withheld_exists_txn(conn: AsyncConnection, spec: SearchSpec) -> bool:

@@ -38,6 +38,7 @@ from hub.storage import (
     Page,
     SearchSpec,
     StoredResource,
+    blocked_keys_txn,
     count_txn,
     include_txn,
     patient_keys_txn,
@@ -93,26 +94,34 @@ async def find_page_txn(
     count: int,
     want_total: bool,
 ) -> tuple[Page, int | None, list[StoredResource], bool]:
+    include_consent = spec.consent  # included resources may belong to other patients
     if spec.patient_ref is not None:
         keys = await patient_keys_txn(conn, [spec.patient_ref])
-        spec = replace(
-            spec, patient_ref_keys=tuple({spec.patient_ref, keys.get(spec.patient_ref, spec.patient_ref)})
-        )
+        ref_keys = tuple({spec.patient_ref, keys.get(spec.patient_ref, spec.patient_ref)})
+        spec = replace(spec, patient_ref_keys=ref_keys)
+        if spec.consent is not None and not await blocked_keys_txn(conn, ref_keys, spec.consent):
+            # every match belongs to this patient, who blocks nobody relevant: nothing to filter or withhold
+            spec = replace(spec, consent=None)
     where = spec.where()
     page = (
         await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, where=where)
         if count
         else Page([], None, None, False, False)
     )
-    total = await count_txn(conn, spec, where) if want_total else None
+    total: int | None = None
+    if want_total:
+        first_and_only = count and cursor is None and not backwards and not page.more_after
+        total = len(page.resources) if first_and_only else await count_txn(conn, spec, where)
     included: list[StoredResource] = []
     rids = [s.rid for s in page.resources]
     for inc in request.includes:
-        included += await include_txn(conn, rids, inc.param_hash, inc.target_type, spec.consent, MAX_INCLUDES)
+        included += await include_txn(
+            conn, rids, inc.param_hash, inc.target_type, include_consent, MAX_INCLUDES
+        )
     targets = [(s.res_type, s.res_id) for s in page.resources]
     for rev in request.revincludes:
         included += await revinclude_txn(
-            conn, targets, rev.source_type, rev.param_hash, spec.consent, MAX_INCLUDES
+            conn, targets, rev.source_type, rev.param_hash, include_consent, MAX_INCLUDES
         )
     withheld = await withheld_exists_txn(conn, spec)
     return page, total, included, withheld

@@ -153,9 +153,22 @@ async def test_negative_consent_inside_queries_and_emergency_override(secure: An
     assert "withheld" in warning[0]["resource"]["issue"][0]["diagnostics"]
     assert (await client.get(f"/fhir/Patient/{ids['a']}", headers=doctor)).status_code == 404
     await services.fhir.audit.close()
-    denials = (await client.get("/fhir/AuditEvent", params={"action": "consent-denial"},
-                                headers=token("admin"))).json()
+    denials = (
+        await client.get("/fhir/AuditEvent", params={"action": "consent-denial"}, headers=token("admin"))
+    ).json()
     assert denials["total"] == 1
+    # a search naming the patient: the blocked patient's rows are withheld (with the warning), an unblocked
+    # patient's are served without a warning and with an exact total
+    named_a = (await client.get("/fhir/Observation", params={"patient": ids["a"]}, headers=doctor)).json()
+    assert named_a["total"] == 0
+    assert [e["search"]["mode"] for e in named_a["entry"]] == ["outcome"]
+    named_b = await client.get(
+        "/fhir/Observation", params={"patient": ids["b"], "_count": "1"}, headers=doctor
+    )
+    assert named_b.json()["total"] == 2 and len(named_b.json()["entry"]) == 1  # a full page: total counted
+    named_b = await client.get("/fhir/Observation", params={"patient": ids["b"]}, headers=doctor)
+    assert named_b.json()["total"] == 2
+    assert all(e["search"]["mode"] == "match" for e in named_b.json()["entry"])
     # another doctor is not blocked
     other = token("physician", purpose="treatment", authorisation_id="XYZ98", sor="999999999999")
     assert (await client.get("/fhir/Observation", headers=other)).json()["total"] == 4
