@@ -5,24 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import Criterion, SortKey
 from hub.storage.records import StoredResource
-from hub.storage.resource_store import read_current_many_txn
-from hub.storage.schema import consent_block, idx_reference, resource
+from hub.storage.resource_store import COLUMNS, read_current_many_txn, row_to_stored
+from hub.storage.schema import consent_block, idx_reference, resource, resource_version
 from hub.storage.search_sql import (
     ConsentBlock,
     base_query,
     block_applies,
     consent_clause,
+    consent_params,
     count_query,
     page_query,
 )
 
 R = resource.c
 X = idx_reference.c
+_B = consent_block.c
+_V = resource_version.c
+_BLOCKED_KEYS = (
+    select(_B.patient_key)
+    .distinct()
+    .where(_B.patient_key.in_(bindparam("keys", expanding=True)), block_applies())
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +76,16 @@ async def search_page_txn(
         backwards=backwards,
         limit=limit + 1,
     )
+    # the current versions come with the page (one statement, not a second read by rid)
+    stmt = stmt.join(resource_version, and_(_V.rid == R.rid, _V.version == R.version)).add_columns(*COLUMNS)
+    width = 1 + len(spec.sort)
     rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
         rows.reverse()
-    keys = [(*r[1:], r[0]) for r in rows]
-    stored = await read_current_many_txn(conn, [int(r[0]) for r in rows])
+    keys = [(*r[1:width], r[0]) for r in rows]
+    stored = [row_to_stored(r[width:]) for r in rows]
     return Page(
         resources=stored,
         first_key=keys[0] if keys else None,
@@ -135,9 +146,8 @@ async def blocked_keys_txn(conn: AsyncConnection, keys: Sequence[str], block: Co
     """Which of the patient ``keys`` have a consent block that applies to the requester of ``block`` now."""
     if not keys:
         return set()
-    b = consent_block.c
-    stmt = select(b.patient_key).distinct().where(b.patient_key.in_(list(keys)), block_applies(block))
-    return {str(k) for k in (await conn.execute(stmt)).scalars()}
+    params = {"keys": list(keys), **consent_params(block)}
+    return {str(k) for k in (await conn.execute(_BLOCKED_KEYS, params)).scalars()}
 
 
 async def withheld_exists_txn(conn: AsyncConnection, spec: SearchSpec) -> bool:
