@@ -7,7 +7,6 @@ scanned millions of index rows per resource: a 1 M-Observation search took 4-9 s
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,18 +34,18 @@ def _statement() -> Select[tuple[int]]:
 
 
 def test_sqlite_plan_uses_the_rid_index_for_every_criterion(
-    migrated_templates: dict[str, str], tmp_path: Path
+    migrated_templates: dict[str, str],
 ) -> None:
-    compiled = _statement().compile(dialect=sqlite.dialect())
+    compiled = _statement().compile(dialect=sqlite.dialect())  # type: ignore[no-untyped-call]
     sql = str(compiled)
     assert "+idx_date.start_us < ?" in sql and "+idx_token.code = ?" in sql
     with sqlite3.connect(migrated_templates["sqlite"]) as conn:
-        params = [compiled.params[name] for name in compiled.positiontup]
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
         plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
     assert "_value" not in plan, plan
     assert plan.count("_rid (rid=? AND param_hash=?)") == 3, plan
 
 
 def test_other_databases_get_the_plain_columns() -> None:
-    sql = str(_statement().compile(dialect=postgresql.dialect()))
+    sql = str(_statement().compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
     assert "idx_date.start_us <" in sql and "+idx_" not in sql
