@@ -36,7 +36,7 @@ def _statement() -> Select[tuple[int]]:
 def test_sqlite_plan_uses_the_rid_index_for_every_criterion(
     migrated_templates: dict[str, str],
 ) -> None:
-    compiled = _statement().compile(dialect=sqlite.dialect())  # type: ignore[no-untyped-call]
+    compiled = _statement().compile(dialect=sqlite.dialect())
     sql = str(compiled)
     assert "+idx_date.start_us < ?" in sql and "+idx_token.code = ?" in sql
     with sqlite3.connect(migrated_templates["sqlite"]) as conn:
