@@ -183,12 +183,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["idle RSS MB per worker"] = [round(m, 1) for m in sampler.current_mb()]
         with sampler:
             if args.observations:
-                report["search (patient+code+date)"] = bench_search(
+                # one client: the latency of a search itself; then several: throughput (and queueing)
+                report["search (patient+code+date), 1 connection"] = bench_search(
+                    server, args.patients, args.duration, 1
+                ).row()
+                report[f"search (patient+code+date), {args.search_connections} connections"] = bench_search(
                     server, args.patients, args.duration, args.search_connections
                 ).row()
             report["create Observation"] = bench_create(server, args.duration, args.connections).row()
             ids = asyncio.run(seed_reads(server, 500))
-            report["read by id"] = bench_read(server, ids, args.duration, args.connections).row()
+            report["read by id, 1 connection"] = bench_read(server, ids, args.duration, 1).row()
+            report[f"read by id, {args.connections} connections"] = bench_read(
+                server, ids, args.duration, args.connections
+            ).row()
             report["transaction of 100 Observations"] = asyncio.run(bench_bundles(server, args.duration, 2))
         report["peak RSS MB per worker"] = round(sampler.peak, 1)
     return report
