@@ -30,7 +30,6 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +62,7 @@ _DIGESTS = frozenset(DIGESTS) - {SHA1}
 _ATTRIBUTES_EQUAL = etree.XPath("//@*[. = $v]")  # then the names are checked in Python: 3x cheaper
 _ID_NAMES = frozenset({"id", "ID", "Id"})
 _local = threading.local()
+_EMBEDDED_CERTIFICATE = f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate"
 _EMBEDDED_CACHE = 64  # distinct trusted signing certificates remembered by their base64 text
 
 
@@ -219,7 +219,7 @@ class IdCardVerifier:
         return own[0]
 
     def _candidates(self, signature: etree._Element) -> list[x509.Certificate]:
-        embedded = signature.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=_NS)
+        embedded = signature.findtext(_EMBEDDED_CERTIFICATE)
         if not embedded:
             return list(self._trusted.values())
         known = self._embedded.get(embedded)  # an STS signs with one certificate: decode it once
@@ -253,9 +253,9 @@ class IdCardVerifier:
             copy = deepcopy(assertion)
         else:
             copy = etree.fromstring(etree.tostring(assertion), _copy_parser())
-        own = copy.find("ds:Signature", _NS)
+        own = copy.find(_SIGNATURE_TAG)
         assert own is not None  # the copy of an assertion whose signature _the_signature found
-        info = replace(info, signature=own)
+        info = info.moved_to(own)
         now = self._clock()
         failure: Exception | None = None
         for certificate in candidates:

@@ -30,6 +30,18 @@ from lxml import etree
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENVELOPED = f"{DS}enveloped-signature"
+_DS_TAGS = {
+    name: f"{{{DS}}}{name}"
+    for name in (
+        "SignedInfo",
+        "CanonicalizationMethod",
+        "SignatureMethod",
+        "Reference",
+        "DigestMethod",
+        "DigestValue",
+        "SignatureValue",
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +100,22 @@ class SignedInfo:
     digest_value: bytes
     signature_value: bytes
 
+    def moved_to(self, signature: etree._Element) -> SignedInfo:
+        """The same claims, for the same signature in a copy of the document."""
+        return SignedInfo(
+            signature,
+            self.canonical_signed_info,
+            self.signature_method,
+            self.reference_c14n,
+            self.inclusive_prefixes,
+            self.digest_method,
+            self.digest_value,
+            self.signature_value,
+        )
+
 
 def _one(parent: etree._Element, name: str) -> etree._Element:
-    found = [c for c in parent.iterchildren(f"{{{DS}}}{name}")]
+    found = parent.findall(_DS_TAGS[name])
     if len(found) != 1:
         raise SignatureError(f"expected exactly one ds:{name} in ds:{etree.QName(parent).localname}")
     return found[0]
