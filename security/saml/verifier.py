@@ -1,10 +1,10 @@
 """Verifying a DGWS/SOSI ID card against pinned issuer certificates, with signature-wrapping defences.
 
-XML Signature (https://www.w3.org/TR/xmldsig-core1/) is checked by :mod:`security.saml.xmldsig`
-(lxml C14N + ``cryptography``): the ``ds:Signature`` must be a direct child of the assertion
-(enveloped, DGWS 1.0.1 ``OCESSignature``), exactly one Reference, RSA/ECDSA with SHA-2 (SHA-1
-only when ``allow_sha1`` is configured for legacy STSs), and the key is a pinned certificate,
-inside its validity period — never one taken from the message.
+XML Signature (https://www.w3.org/TR/xmldsig-core1/) is checked by signxml's ``XMLVerifier``
+with an explicit ``SignatureConfiguration``: the ``ds:Signature`` must be a direct child of the
+assertion (enveloped, DGWS 1.0.1 ``OCESSignature``), exactly one Reference, RSA/ECDSA with
+SHA-2 (SHA-1 only when ``allow_sha1`` is configured for legacy STSs), and the key is a pinned
+certificate — never one taken from the message.
 
 Signature wrapping (XSW; Somorovsky et al., "On Breaking SAML", USENIX Security 2012) is
 refused before and after the cryptography:
@@ -13,7 +13,7 @@ refused before and after the cryptography:
 * it sits in ``wsse:Security`` (or is the document itself), and its id is unique in the message;
 * no comments or processing instructions inside it (comment injection into NameID);
 * its own enveloped signature references exactly ``#<its id>`` (a moved signature is refused);
-* only the verified copy (signature removed) is read afterwards, and it must be that same assertion.
+* only signxml's ``signed_xml`` is read afterwards, and it must be that same assertion.
 
 Then SAML 2.0 Core §2.5.1 Conditions (NotBefore / NotOnOrAfter, with clock skew, and the
 audience when one is configured), the per-door minimum ``sosi:AuthenticationLevel``, the
@@ -29,36 +29,38 @@ import binascii
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.exceptions import SignXMLException
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from hub.core.errors import AuthenticationError, ConfigurationError
 from hub.core.xml_safety import parse_xml
 from security.principal import Principal
 from security.saml.idcard import ASSERTION_TAG, DS_NS, SAML_NS, IdCard, principal_from_id_card, read_id_card
 from security.saml.replay import ReplayCache
-from security.saml.xmldsig import (
-    DIGESTS,
-    RSA_SHA1,
-    SHA1,
-    SIGNATURE_METHODS,
-    SignatureError,
-    read_signed_info,
-    verify_enveloped,
-)
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 _SIGNATURE_TAG = f"{{{DS_NS}}}Signature"
 _ENCRYPTED_TAG = f"{{{SAML_NS}}}EncryptedAssertion"
 _SECURITY_TAG = f"{{{WSSE_NS}}}Security"
 _NS = {"ds": DS_NS}
-_SIGNATURE_METHODS = frozenset(SIGNATURE_METHODS) - {RSA_SHA1}
-_DIGESTS = frozenset(DIGESTS) - {SHA1}
+_SIGNATURE_METHODS = frozenset(
+    {
+        SignatureMethod.RSA_SHA256,
+        SignatureMethod.RSA_SHA384,
+        SignatureMethod.RSA_SHA512,
+        SignatureMethod.ECDSA_SHA256,
+        SignatureMethod.ECDSA_SHA384,
+        SignatureMethod.ECDSA_SHA512,
+    }
+)
+_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
 _ATTRIBUTES_EQUAL = etree.XPath("//@*[. = $v]")  # then the names are checked in Python: 3x cheaper
 _ID_NAMES = frozenset({"id", "ID", "Id"})
 _local = threading.local()
@@ -92,8 +94,8 @@ def _fingerprint(certificate: x509.Certificate) -> bytes:
     return hashlib.sha256(certificate.public_bytes(Encoding.DER)).digest()
 
 
-def _copy_parser() -> etree.XMLParser:
-    """The parser of the assertion's standalone copy: the hardening of hub.core.xml_safety (per thread)."""
+def _signxml_parser() -> etree.XMLParser:
+    """signxml re-parses what it verifies; give it the same hardening as hub.core.xml_safety (per thread)."""
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -124,8 +126,18 @@ class IdCardVerifier:
         self._skew = clock_skew
         self._audience = audience
         self._clock = clock
-        self._methods = _SIGNATURE_METHODS | {RSA_SHA1} if allow_sha1 else _SIGNATURE_METHODS
-        self._digests = _DIGESTS | {SHA1} if allow_sha1 else _DIGESTS
+        methods, digests = _SIGNATURE_METHODS, _DIGESTS
+        if allow_sha1:
+            methods = methods | {SignatureMethod.RSA_SHA1}
+            digests = digests | {DigestAlgorithm.SHA1}
+        # location "./": the ds:Signature must be a direct child of the element handed to signxml.
+        self._config = SignatureConfiguration(
+            require_x509=True,
+            location="./",
+            expect_references=1,
+            signature_methods=methods,
+            digest_algorithms=digests,
+        )
 
     @property
     def trusted_count(self) -> int:
@@ -242,40 +254,23 @@ class IdCardVerifier:
         self, assertion: etree._Element, signature: etree._Element, id_attribute: str
     ) -> etree._Element | None:
         candidates = self._candidates(signature)
-        try:
-            info = read_signed_info(signature, f"#{assertion.get(id_attribute)}")
-        except SignatureError as exc:
-            raise AuthenticationError(f"the ID card's signature is invalid: {exc}") from exc
-        # Verify a standalone copy of the assertion: the reference cannot resolve outside it, and the
-        # enveloped-signature transform may edit it.  Exclusive C14N renders only the namespaces the
-        # content uses, so a tree copy will do; otherwise a serialised copy keeps every inherited declaration.
-        if info.reference_c14n.exclusive and not info.inclusive_prefixes:
-            copy = deepcopy(assertion)
-        else:
-            copy = etree.fromstring(etree.tostring(assertion), _copy_parser())
-        own = copy.find(_SIGNATURE_TAG)
-        assert own is not None  # the copy of an assertion whose signature _the_signature found
-        info = info.moved_to(own)
-        now = self._clock()
+        # Verify the assertion on its own: signxml then cannot resolve the reference outside it.
+        data = etree.tostring(assertion)
         failure: Exception | None = None
         for certificate in candidates:
-            if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-                failure = SignatureError(
-                    f"certificate {certificate.subject.rfc4514_string()} is outside its validity period"
-                )
-                continue
             try:
-                verify_enveloped(
-                    copy,
-                    info,
-                    certificate.public_key(),  # type: ignore[arg-type]
-                    signature_methods=self._methods,
-                    digest_methods=self._digests,
+                result = XMLVerifier().verify(
+                    data,
+                    x509_cert=certificate,
+                    parser=_signxml_parser(),
+                    id_attribute=id_attribute,
+                    expect_config=self._config,
                 )
-            except SignatureError as exc:
+            except (SignXMLException, etree.DocumentInvalid, ValueError) as exc:
                 failure = exc
                 continue
-            return copy
+            assert not isinstance(result, list)  # expect_references=1
+            return result.signed_xml
         raise AuthenticationError(f"the ID card's signature is invalid: {failure}") from failure
 
     # ------------------------------------------------------------------ conditions

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m tests.benchmarks.bench_security [--cards 1500] [--rea
 
 Everything runs single-threaded, i.e. on one core:
 
-* ID card (DGWS SAML) verification per second: parse, wrapping checks, XML-DSig check
+* ID card (DGWS SAML) verification per second: parse, wrapping checks, signxml signature check
   against the pinned certificate, conditions, attribute mapping, replay cache — each card new;
 * JWT verification per second: RS256 with a new token each time, and a repeated token (the
   verified-token cache);
