@@ -32,9 +32,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from hub.core.search import (
     Criterion,
@@ -52,6 +49,7 @@ from hub.core.search import (
     TokenQuery,
     UriQuery,
 )
+from hub.storage.engines import RowValue
 from hub.storage.schema import (
     consent_block,
     idx_date,
@@ -137,40 +135,15 @@ def _ordered_match(value: ColumnElement[float], q: NumberQuery | QuantityQuery) 
     raise AssertionError(q.prefix)
 
 
-class _RowValue(ColumnElement[Any]):
-    """An index-table value column compared inside a correlated ``EXISTS`` (``rid = resource.rid``).
-
-    SQLite renders it ``+column``, which keeps the value index out of the plan: without statistics its
-    planner may reach the index rows of ONE resource through ``(param_hash, value)`` - scanning millions of
-    rows per resource - instead of ``(rid, param_hash)``.  Other databases render the plain column.
-    """
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 - SQLAlchemy protocol
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_RowValue)
-def _row_value(element: _RowValue, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(_RowValue, "sqlite")
-def _row_value_sqlite(element: _RowValue, compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
-
-
 class _RowValues:
-    """``table.c`` whose columns come wrapped in :class:`_RowValue`."""
+    """``table.c`` whose columns come wrapped in :class:`~hub.storage.engines.RowValue` (index rows are
+    reached by ``(rid, param_hash)`` inside correlated ``EXISTS``, never through the value index)."""
 
     def __init__(self, table: Table) -> None:
         self._columns = table.c
 
     def __getattr__(self, name: str) -> ColumnElement[Any]:
-        return _RowValue(self._columns[name])
+        return RowValue(self._columns[name])
 
 
 def _value_match(c: Criterion, q: QueryValue) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.storage.engines.base import ENGINE_KEY, StorageEngine, engine_of
+from hub.storage.engines.base import ENGINE_KEY, RowValue, StorageEngine, engine_of
 from hub.storage.engines.postgres import PostgresEngine
 from hub.storage.engines.sqlite import SqliteEngine
 
@@ -21,4 +21,12 @@ def engine_for_url(url: str) -> StorageEngine:
     )
 
 
-__all__ = ["ENGINE_KEY", "PostgresEngine", "SqliteEngine", "StorageEngine", "engine_for_url", "engine_of"]
+__all__ = [
+    "ENGINE_KEY",
+    "PostgresEngine",
+    "RowValue",
+    "SqliteEngine",
+    "StorageEngine",
+    "engine_for_url",
+    "engine_of",
+]

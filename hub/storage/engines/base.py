@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class StorageEngine(abc.ABC):
@@ -69,6 +72,26 @@ class StorageEngine(abc.ABC):
     @abc.abstractmethod
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""
+
+
+class RowValue(ColumnElement[Any]):
+    """An index-table value column compared inside a correlated ``EXISTS`` (``rid = resource.rid``).
+
+    Rendered as the plain column here; an engine whose planner needs it renders it differently (SQLite:
+    ``+column``, see engines/sqlite.py), which keeps the value index out of the plan.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 - SQLAlchemy protocol
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(RowValue)
+def _row_value(element: RowValue, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
 
 
 ENGINE_KEY = "telehub_engine"

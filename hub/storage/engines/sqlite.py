@@ -16,11 +16,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Insert, Table, event
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from hub.storage.engines.base import StorageEngine
+from hub.storage.engines.base import RowValue, StorageEngine
 
 _WRITE_FLAG = "telehub_write"
+
+
+@compiles(RowValue, "sqlite")
+def _row_value(element: RowValue, compiler: SQLCompiler, **kw: Any) -> str:
+    """``+column``: without statistics SQLite's planner may reach ONE resource's index rows through the value
+    index ``(param_hash, value)`` - scanning millions of rows per resource - instead of ``(rid, param_hash)``;
+    the unary plus makes the term unusable for an index, so it cannot."""
+    return "+" + compiler.process(element.column, **kw)
 
 
 class SqliteEngine(StorageEngine):
