@@ -45,8 +45,9 @@ from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from hub.core.errors import InvalidInputError, ValidationFailedError
-from profiles.fhirpath_fast import ExtensionOnly, FastCompiler, Fn, Frame, Unsupported
+from profiles.fhirpath_fast import FastCompiler
 from profiles.fhirpath_functions import EXTRA_FUNCTIONS
+from profiles.fhirpath_values import ExtensionOnly, Fn, Frame, Unsupported
 from profiles.narrative import narrative_problems
 
 R4_MODEL: dict[str, Any] = models["r4"]

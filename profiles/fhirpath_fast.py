@@ -14,47 +14,32 @@ invariants over the official R4 examples.
 
 from __future__ import annotations
 
-import operator
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from profiles.fhirpath_values import (
+    COMPARISONS,
+    DATE_LIKE,
+    STRING_FUNCTIONS,
+    Collection,
+    ExtensionOnly,
+    Fn,
+    Frame,
+    Unsupported,
+    boolean,
+    collect,
+    distinct,
+    each,
+    equal,
+    identifier,
+    is_number,
+    is_primitive,
+    number,
+    text,
+    unescape,
+)
 from profiles.narrative import narrative_problems
-
-Collection = list[Any]
-Fn = Callable[[Collection, "Frame"], Collection]
-_DATE_LIKE = re.compile(r"^\d{4}(-\d\d(-\d\d)?)?(T|$)")
-
-
-class Unsupported(Exception):
-    """The expression (or this evaluation of it) is outside the fast subset."""
-
-
-class ExtensionOnly:
-    """A primitive present only through its ``_name`` object (id/extensions, no value)."""
-
-    __slots__ = ("element",)
-
-    def __init__(self, element: Any) -> None:
-        self.element = element if isinstance(element, dict) else {}
-
-
-class Frame:
-    """Evaluation state: ``$this``, environment variables and the validator hooks."""
-
-    __slots__ = ("hooks", "this", "variables")
-
-    def __init__(self, this: Collection, variables: Mapping[str, Any], hooks: Any) -> None:
-        self.this = this
-        self.variables = variables
-        self.hooks = hooks
-
-    def with_this(self, this: Collection) -> Frame:
-        return Frame(this, self.variables, self.hooks)
-
-    def with_variables(self, extra: Mapping[str, Any]) -> Frame:
-        return Frame(self.this, {**self.variables, **extra}, self.hooks) if extra else self
 
 
 class FastCompiler:
@@ -103,10 +88,10 @@ class FastCompiler:
         if right["type"] != "FunctionInvocation":
             return None
         functn = right["children"][0]
-        if _identifier(functn["children"][0]) != "ofType" or len(functn["children"]) < 2:
+        if identifier(functn["children"][0]) != "ofType" or len(functn["children"]) < 2:
             return None
         params = functn["children"][1]["children"]
-        type_name = _identifier(params[0]) if len(params) == 1 else ""
+        type_name = identifier(params[0]) if len(params) == 1 else ""
         type_name = type_name.removeprefix("FHIR.")
         if not type_name.replace("_", "").isalnum():
             return None
@@ -119,7 +104,7 @@ class FastCompiler:
                 return None
         else:
             return None
-        name = _identifier(member["children"][0])
+        name = identifier(member["children"][0])
         if name not in self.choice_names:
             return None
         navigate = self._invocation(
@@ -139,7 +124,7 @@ class FastCompiler:
 
     def _invocation(self, node: Mapping[str, Any]) -> Fn:
         if node["type"] == "MemberInvocation":
-            name = _identifier(node["children"][0])
+            name = identifier(node["children"][0])
             partner = "_" + name
             member = self._member
 
@@ -165,7 +150,7 @@ class FastCompiler:
             return navigate
         if node["type"] == "FunctionInvocation":
             functn = node["children"][0]
-            name = _identifier(functn["children"][0])
+            name = identifier(functn["children"][0])
             params = [
                 self._node(p)
                 for p in (functn["children"][1]["children"] if len(functn["children"]) > 1 else [])
@@ -175,7 +160,7 @@ class FastCompiler:
 
     # Literal collections are built once: no closure ever mutates a collection it is given.
     def _n_StringLiteral(self, node: Mapping[str, Any]) -> Fn:
-        literal = [_unescape(node["text"][1:-1])]
+        literal = [unescape(node["text"][1:-1])]
         return lambda focus, frame: literal
 
     def _n_NumberLiteral(self, node: Mapping[str, Any]) -> Fn:
@@ -191,7 +176,7 @@ class FastCompiler:
         return lambda focus, frame: []
 
     def _n_ExternalConstantTerm(self, node: Mapping[str, Any]) -> Fn:
-        name = _identifier(node["children"][0]["children"][0])
+        name = identifier(node["children"][0]["children"][0])
 
         def constant(focus: Collection, frame: Frame) -> Collection:
             if name not in frame.variables:
@@ -218,9 +203,9 @@ class FastCompiler:
 
         def polarity(focus: Collection, frame: Frame) -> Collection:
             items = operand(focus, frame)
-            if len(items) != 1 or not _is_number(items[0]):
+            if len(items) != 1 or not is_number(items[0]):
                 raise Unsupported("polarity")
-            return [-_number(items[0]) if sign == "-" else items[0]]
+            return [-number(items[0]) if sign == "-" else items[0]]
 
         return polarity
 
@@ -232,10 +217,10 @@ class FastCompiler:
         left, right, _ = self._binary(node)
 
         def and_(focus: Collection, frame: Frame) -> Collection:
-            a = _boolean(left(focus, frame))
+            a = boolean(left(focus, frame))
             if a is False:
                 return [False]
-            b = _boolean(right(focus, frame))
+            b = boolean(right(focus, frame))
             if b is False:
                 return [False]
             return [True] if a is True and b is True else []
@@ -247,16 +232,16 @@ class FastCompiler:
         if op == "xor":
 
             def xor(focus: Collection, frame: Frame) -> Collection:
-                a, b = _boolean(left(focus, frame)), _boolean(right(focus, frame))
+                a, b = boolean(left(focus, frame)), boolean(right(focus, frame))
                 return [] if a is None or b is None else [a != b]
 
             return xor
 
         def or_(focus: Collection, frame: Frame) -> Collection:
-            a = _boolean(left(focus, frame))
+            a = boolean(left(focus, frame))
             if a is True:
                 return [True]
-            b = _boolean(right(focus, frame))
+            b = boolean(right(focus, frame))
             if b is True:
                 return [True]
             return [False] if a is False and b is False else []
@@ -267,10 +252,10 @@ class FastCompiler:
         left, right, _ = self._binary(node)
 
         def implies(focus: Collection, frame: Frame) -> Collection:
-            a = _boolean(left(focus, frame))
+            a = boolean(left(focus, frame))
             if a is False:
                 return [True]
-            b = _boolean(right(focus, frame))
+            b = boolean(right(focus, frame))
             if a is True:
                 return [] if b is None else [b]
             return [True] if b is True else []
@@ -296,15 +281,15 @@ class FastCompiler:
                     and (x == y or not (x[:1].isdigit() and y[:1].isdigit()))
                 ):
                     return true if x == y else false  # equal text, or text that is no date: plain compare
-                return [_equal(x, y) != negate]
-            same = len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+                return [equal(x, y) != negate]
+            same = len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
             return [same != negate]
 
         return equality
 
     def _n_InequalityExpression(self, node: Mapping[str, Any]) -> Fn:
         left, right, op = self._binary(node)
-        compare_values: Callable[[Any, Any], bool] = _COMPARISONS[op]
+        compare_values: Callable[[Any, Any], bool] = COMPARISONS[op]
 
         def compare(focus: Collection, frame: Frame) -> Collection:
             a, b = left(focus, frame), right(focus, frame)
@@ -315,11 +300,9 @@ class FastCompiler:
             x, y = a[0], b[0]
             if type(x) is int and type(y) is int:
                 pass  # counts and integers compare as they are
-            elif _is_number(x) and _is_number(y):
-                x, y = _number(x), _number(y)
-            elif (
-                not (isinstance(x, str) and isinstance(y, str)) or _DATE_LIKE.match(x) or _DATE_LIKE.match(y)
-            ):
+            elif is_number(x) and is_number(y):
+                x, y = number(x), number(y)
+            elif not (isinstance(x, str) and isinstance(y, str)) or DATE_LIKE.match(x) or DATE_LIKE.match(y):
                 raise Unsupported("comparison")
             return [compare_values(x, y)]
 
@@ -327,7 +310,7 @@ class FastCompiler:
 
     def _n_UnionExpression(self, node: Mapping[str, Any]) -> Fn:
         left, right, _ = self._binary(node)
-        return lambda focus, frame: _distinct(left(focus, frame) + right(focus, frame))
+        return lambda focus, frame: distinct(left(focus, frame) + right(focus, frame))
 
     def _n_MembershipExpression(self, node: Mapping[str, Any]) -> Fn:
         left, right, op = self._binary(node)
@@ -339,7 +322,7 @@ class FastCompiler:
                 return []
             if len(item) != 1:
                 raise Unsupported("membership of a collection")
-            return [any(_equal(item[0], other) for other in pool)]
+            return [any(equal(item[0], other) for other in pool)]
 
         return membership
 
@@ -349,14 +332,14 @@ class FastCompiler:
         def additive(focus: Collection, frame: Frame) -> Collection:
             a, b = left(focus, frame), right(focus, frame)
             if op == "&":
-                return [_text(a) + _text(b)]
+                return [text(a) + text(b)]
             if not a or not b:
                 return []
             if len(a) != 1 or len(b) != 1:
                 raise Unsupported("arithmetic on collections")
             x, y = a[0], b[0]
-            if _is_number(x) and _is_number(y):
-                return [_number(x) + _number(y) if op == "+" else _number(x) - _number(y)]
+            if is_number(x) and is_number(y):
+                return [number(x) + number(y) if op == "+" else number(x) - number(y)]
             if op == "+" and isinstance(x, str) and isinstance(y, str):
                 return [x + y]
             raise Unsupported("arithmetic")
@@ -382,14 +365,14 @@ class FastCompiler:
             if not isinstance(item, dict):
                 continue
             if name in item or "_" + name in item:
-                _collect(out, item.get(name), item.get("_" + name))
+                collect(out, item.get(name), item.get("_" + name))
             elif item.get("resourceType") == name:
                 out.append(item)
             elif name in self.choice_names:
                 size = len(name)
                 for key, value in item.items():
                     if key.startswith(name) and key[size:] in self.suffixes:
-                        _collect(out, value, item.get("_" + key))
+                        collect(out, value, item.get("_" + key))
         return out
 
     # -- functions ---------------------------------------------------------------
@@ -399,21 +382,21 @@ class FastCompiler:
             if not params:
                 return lambda focus, frame: [bool(focus)]
             crit = params[0]
-            return lambda focus, frame: [any(_each(crit, focus, frame, stop_at=True))]
+            return lambda focus, frame: [any(each(crit, focus, frame, stop_at=True))]
         if name == "empty" and not params:
             return lambda focus, frame: [not focus]
         if name == "count" and not params:
             return lambda focus, frame: [len(focus)]
         if name == "not" and not params:
-            return lambda focus, frame: [] if _boolean(focus) is None else [not _boolean(focus)]
+            return lambda focus, frame: [] if boolean(focus) is None else [not boolean(focus)]
         if name == "where" and arity == 1:
             crit = params[0]
             return lambda focus, frame: [
-                i for i, keep in zip(focus, _each(crit, focus, frame), strict=True) if keep
+                i for i, keep in zip(focus, each(crit, focus, frame), strict=True) if keep
             ]
         if name == "all" and arity == 1:
             crit = params[0]
-            return lambda focus, frame: [all(_each(crit, focus, frame, stop_at=False))]
+            return lambda focus, frame: [all(each(crit, focus, frame, stop_at=False))]
         if name == "select" and arity == 1:
             expr = params[0]
             return lambda focus, frame: [r for i in focus for r in expr([i], frame.with_this([i]))]
@@ -426,20 +409,20 @@ class FastCompiler:
             def sets(focus: Collection, frame: Frame) -> Collection:
                 pool = other(frame.this, frame)
                 if name == "intersect":
-                    return _distinct([i for i in focus if any(_equal(i, o) for o in pool)])
+                    return distinct([i for i in focus if any(equal(i, o) for o in pool)])
                 inner, outer = (focus, pool) if name == "subsetOf" else (pool, focus)
-                return [all(any(_equal(i, o) for o in outer) for i in inner)]
+                return [all(any(equal(i, o) for o in outer) for i in inner)]
 
             return sets
         if name == "distinct" and not params:
-            return lambda focus, frame: _distinct(focus)
+            return lambda focus, frame: distinct(focus)
         if name == "isDistinct" and not params:
-            return lambda focus, frame: [len(_distinct(focus)) == len(focus)]
+            return lambda focus, frame: [len(distinct(focus)) == len(focus)]
         if name == "trace":
             return lambda focus, frame: focus
         if name == "hasValue" and not params:
-            return lambda focus, frame: [len(focus) == 1 and _is_primitive(focus[0])]
-        if name in _STRING_FUNCTIONS and arity == _STRING_FUNCTIONS[name][0]:
+            return lambda focus, frame: [len(focus) == 1 and is_primitive(focus[0])]
+        if name in STRING_FUNCTIONS and arity == STRING_FUNCTIONS[name][0]:
             return self._string_function(name, params)
         if name == "extension" and arity == 1:
             return self._extension(params[0])
@@ -452,13 +435,13 @@ class FastCompiler:
         raise Unsupported(f"{name}()")
 
     def _string_function(self, name: str, params: list[Fn]) -> Fn:
-        operation = _STRING_FUNCTIONS[name][1]
+        operation = STRING_FUNCTIONS[name][1]
 
         def string_function(focus: Collection, frame: Frame) -> Collection:
             if not focus:
                 return []
             if len(focus) != 1 or not (
-                isinstance(focus[0], str) or (name == "toString" and _is_primitive(focus[0]))
+                isinstance(focus[0], str) or (name == "toString" and is_primitive(focus[0]))
             ):
                 raise Unsupported(f"{name} on a non-string")
             args = []
@@ -508,168 +491,3 @@ class FastCompiler:
 
 
 # -- value helpers -------------------------------------------------------------------
-def _each(criterion: Fn, focus: Collection, frame: Frame, stop_at: bool | None = None) -> list[bool]:
-    """``criterion`` per item with ``$this`` set to the item; stops after the first ``stop_at`` result.
-
-    The frame is reused (``$this`` swapped and restored) rather than one built per item.
-    """
-    if not focus:
-        return []
-    saved = frame.this
-    results = []
-    try:
-        for item in focus:
-            single = [item]
-            frame.this = single
-            result = _boolean(criterion(single, frame)) is True
-            results.append(result)
-            if result is stop_at:
-                break
-    finally:
-        frame.this = saved
-    return results
-
-
-def _identifier(node: Mapping[str, Any]) -> str:
-    text = node.get("text") or "".join(node.get("terminalNodeText", []))
-    return str(text).strip("`")
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    replacements = {
-        "\\'": "'",
-        '\\"': '"',
-        "\\`": "`",
-        "\\r": "\r",
-        "\\n": "\n",
-        "\\t": "\t",
-        "\\f": "\f",
-        "\\\\": "\\",
-    }
-    return re.sub(
-        r"\\u([0-9a-fA-F]{4})|\\.",
-        lambda m: chr(int(m.group(1), 16)) if m.group(1) else replacements.get(m.group(0), m.group(0)[1:]),
-        text,
-    )
-
-
-def _collect(out: Collection, value: Any, extension: Any) -> None:
-    if isinstance(value, list):
-        partners = extension if isinstance(extension, list) else []
-        for index, item in enumerate(value):
-            if item is not None:
-                out.append(item)
-            elif index < len(partners) and partners[index] is not None:
-                out.append(ExtensionOnly(partners[index]))
-        for index in range(len(value), len(partners)):
-            if partners[index] is not None:
-                out.append(ExtensionOnly(partners[index]))
-    elif value is not None:
-        out.append(value)
-    elif isinstance(extension, dict):
-        out.append(ExtensionOnly(extension))
-    elif isinstance(extension, list):
-        out.extend(ExtensionOnly(e) for e in extension if e is not None)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _is_primitive(value: Any) -> bool:
-    return value is not None and not isinstance(value, dict | list | ExtensionOnly)
-
-
-def _boolean(collection: Collection) -> bool | None:
-    if not collection:
-        return None
-    if len(collection) == 1 and isinstance(collection[0], bool):
-        return collection[0]
-    raise Unsupported("non-boolean operand")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if type(a) is str and type(b) is str:
-        # equal text is equal for dates too (same precision); only differing dates need the full engine
-        if a == b:
-            return True
-        if a[:1].isdigit() and b[:1].isdigit() and _DATE_LIKE.match(a) and _DATE_LIKE.match(b):
-            raise Unsupported("date equality")
-        return False
-    if isinstance(a, ExtensionOnly) or isinstance(b, ExtensionOnly):
-        raise Unsupported("equality with an extension-only primitive")
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if _is_number(a) and _is_number(b):
-        return _number(a) == _number(b)
-    if isinstance(a, str) and isinstance(b, str):
-        if _DATE_LIKE.match(a) and _DATE_LIKE.match(b):
-            raise Unsupported("date equality")
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a == b
-    if (isinstance(a, str) and _DATE_LIKE.match(a)) or (isinstance(b, str) and _DATE_LIKE.match(b)):
-        raise Unsupported("date equality")
-    return False
-
-
-def _distinct(items: Collection) -> Collection:
-    out: Collection = []
-    for item in items:
-        if not any(_equal(item, seen) for seen in out):
-            out.append(item)
-    return out
-
-
-def _text(collection: Collection) -> str:
-    if len(collection) > 1:
-        raise Unsupported("& on a collection")
-    return _as_string(collection[0]) if collection else ""
-
-
-def _as_string(value: Any) -> str:
-    if isinstance(value, bool):
-        raise Unsupported("boolean to string")  # fhirpathpy renders True/False; keep results identical
-    if isinstance(value, float):
-        return str(Decimal(str(value)))
-    return str(value)
-
-
-def _matches(value: Any, regex: Any) -> Collection:
-    if not isinstance(regex, str):
-        return []
-    return [re.search(regex, _as_string(value), re.DOTALL) is not None]
-
-
-def _substring(value: Any, start: Any, length: Any = None) -> Collection:
-    text = _as_string(value)
-    if not isinstance(start, int) or isinstance(start, bool):
-        raise Unsupported("substring() with a non-integer start")
-    if start < 0 or start >= len(text):
-        return []
-    return [text[start:] if length is None else text[start : start + int(length)]]
-
-
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
-}
-_STRING_FUNCTIONS: dict[str, tuple[int, Callable[..., Collection]]] = {
-    "matches": (1, _matches),
-    "startsWith": (1, lambda v, s: [_as_string(v).startswith(s)] if isinstance(s, str) else []),
-    "endsWith": (1, lambda v, s: [_as_string(v).endswith(s)] if isinstance(s, str) else []),
-    "contains": (1, lambda v, s: [s in _as_string(v)] if isinstance(s, str) else []),
-    "length": (0, lambda v: [len(_as_string(v))]),
-    "upper": (0, lambda v: [_as_string(v).upper()]),
-    "lower": (0, lambda v: [_as_string(v).lower()]),
-    "toString": (0, lambda v: [_as_string(v)]),
-    "substring": (1, _substring),
-}

@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.core.issues import IssueSeverity, IssueType
 from profiles.fhirpath import FIXED_VARIABLES, FhirPathEvaluationError
-from profiles.fhirpath_fast import Frame, Unsupported
+from profiles.fhirpath_values import Frame, Unsupported
 from profiles.validator.context import ValidationContext
 from profiles.validator.messages import MessageId
 from profiles.validator.model import Invariant

@@ -9,7 +9,7 @@ import pytest
 
 from profiles import CanonicalRegistry
 from profiles.fhirpath import FhirPathEngine, FhirPathEvaluationError
-from profiles.fhirpath_fast import Frame, Unsupported
+from profiles.fhirpath_values import Frame, Unsupported
 from tests.conftest import testdata_path
 
 pytestmark = pytest.mark.needs_testdata
