@@ -24,7 +24,6 @@ import secrets
 import tempfile
 import time
 import timeit
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -36,6 +35,7 @@ from hub.fhir.search import default_registry
 from hub.fhir.writes import prepare
 from hub.storage import Database, upgrade
 from profiles.cda import CdaValidator, install_pack, read_header, read_phmr
+from tests.benchmarks.bench_phmr import pipeline, rate
 from tests.benchmarks.harness import LoadResult, Server, wrk
 from tests.conftest import TESTDATA
 from tests.unit.profiles.cda.phmr_builder import build_phmr
@@ -64,36 +64,6 @@ def processor_for(packs_dir: Path) -> PhmrProcessor:
     return PhmrProcessor(fhir, validator, facility_type="550621000005101", practice_setting="408443003")
 
 
-def validate_derive_extract(processor: PhmrProcessor, document: bytes) -> int:
-    """The issue's measured chain: validate -> derive -> extract, one parse (the report's tree)."""
-    report = processor.validator.validate(document)
-    header = read_header(report.root)
-    entry = derive_document_entry(
-        report.root,
-        document,
-        facility_type=processor.facility_type,
-        practice_setting=processor.practice_setting,
-        detected=report.detected,
-        header=header,
-    )
-    extraction = extract_observations(
-        report.root,
-        document_reference_id="bench",
-        uniqueid=entry.unique_id or "",
-        patient_reference=SUBJECT,
-        content=report.phmr,
-        header=header,
-    )
-    return len(extraction.observations)
-
-
-def rate(work: Callable[[], object], docs: int) -> float:
-    """Best of three runs, in documents per CPU second (one core)."""
-    work()  # warm caches (compiled XSD, XPath, regexes)
-    best = min(timeit.repeat(work, number=docs, repeat=3, timer=time.process_time))
-    return docs / best
-
-
 def line(label: str, docs_per_second: float) -> None:
     print(f"  {label:58s} {docs_per_second:7.0f} docs/s  ({1000 / docs_per_second:6.2f} ms/doc)")
 
@@ -106,7 +76,7 @@ def in_process(args: argparse.Namespace, document: bytes) -> None:
         bare = processor_for(packs)
         line(
             "validate + derive + extract (no schema pack)",
-            rate(lambda: validate_derive_extract(bare, document), args.docs),
+            rate(lambda: pipeline(bare.validator, document), args.docs),
         )
         line(
             "PhmrProcessor.process (+ FHIR prepare), no schema pack",
@@ -118,7 +88,7 @@ def in_process(args: argparse.Namespace, document: bytes) -> None:
             xsd = processor_for(packs)
             line(
                 "validate + derive + extract (CDA_SDTC.xsd pack)",
-                rate(lambda: validate_derive_extract(xsd, document), args.docs),
+                rate(lambda: pipeline(xsd.validator, document), args.docs),
             )
             line(
                 "PhmrProcessor.process (+ FHIR prepare), XSD pack",
