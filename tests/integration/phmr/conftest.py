@@ -4,6 +4,7 @@ documents and count what the hub stored (registry rows, repository rows, Observa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,10 @@ def phmr_settings(database_url: str, tmp_path: Path, xds_overrides: dict[str, An
     return make_settings(database_url, tmp_path / "var", xds=xds_overrides)
 
 
-@pytest.fixture
-async def hub(phmr_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = build_app(phmr_settings)
+@asynccontextmanager
+async def running_hub(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """A hub app on ``settings`` behind an in-process HTTP client; its services closed afterwards."""
+    app = build_app(settings)
     services = app.state.services
     await ensure_ready(services.fhir.db)
     async with httpx.AsyncClient(
@@ -45,6 +47,12 @@ async def hub(phmr_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient,
     await services.xds.close()
     await services.fhir.audit.close()
     await services.fhir.db.close()
+
+
+@pytest.fixture
+async def hub(phmr_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    async with running_hub(phmr_settings) as running:
+        yield running
 
 
 @pytest.fixture

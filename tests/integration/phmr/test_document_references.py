@@ -13,9 +13,7 @@ import orjson
 import pytest
 
 from conformance.suites.xds_client import XdsClient
-from hub.app import build_app
 from hub.core.settings import Settings
-from hub.storage import ensure_ready
 from security import DevCredentialRequest, DevIssuer, PurposeOfUse, Role
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
@@ -27,6 +25,7 @@ from tests.integration.phmr.conftest import (
     XML,
     matches,
     reference_ids,
+    running_hub,
     stored_counts,
     submit,
 )
@@ -157,16 +156,8 @@ def token(dev_settings: Settings) -> Token:
 
 @pytest.fixture
 async def secure_hub(dev_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = build_app(dev_settings)
-    services = app.state.services
-    await ensure_ready(services.fhir.db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield http, services
-    await services.xds.close()
-    await services.fhir.audit.close()
-    await services.fhir.db.close()
+    async with running_hub(dev_settings) as running:
+        yield running
 
 
 async def test_who_may_submit_and_read(secure_hub: tuple[httpx.AsyncClient, Any], token: Token) -> None:
