@@ -75,8 +75,6 @@ async def search_page_txn(
         backwards=backwards,
         limit=limit + 1,
     )
-    # The page's rids first, then their current versions: joining resource_version into the page query
-    # makes SQLite's planner walk the whole resource table in rid order (seconds on 1 M rows).
     rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
