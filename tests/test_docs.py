@@ -48,8 +48,17 @@ def test_every_command_is_documented(command: str) -> None:
 
 @pytest.mark.parametrize(
     "operation",
-    ["GET /fhir/metadata", "POST /fhir/{type}", "PUT /fhir/{type}/{id}", "PATCH /fhir/{type}/{id}",
-     "DELETE /fhir/{type}/{id}", "/_history", "POST /fhir/{type}/_search", "GET /minlog", "/fhir/AuditEvent"],
+    [
+        "GET /fhir/metadata",
+        "POST /fhir/{type}",
+        "PUT /fhir/{type}/{id}",
+        "PATCH /fhir/{type}/{id}",
+        "DELETE /fhir/{type}/{id}",
+        "/_history",
+        "POST /fhir/{type}/_search",
+        "GET /minlog",
+        "/fhir/AuditEvent",
+    ],
 )
 def test_every_fhir_interaction_is_documented(operation: str) -> None:
     assert operation in README

@@ -14,7 +14,9 @@ Everything was checked and indexed before the transaction (``xds.phmr.processor`
    bulk insert inside a SAVEPOINT; when an id exists, the savepoint is rolled back and each resource is
    looked at: absent -> created; current and equal apart from ``meta``/``derivedFrom``/the literal patient
    reference -> left alone (an identical re-submission changes nothing, and its lineage stays with the
-   entry that first registered it); different, or retired (deleted) -> a new version.
+   entry that first registered it); different, or retired (deleted) -> a new version.  A concurrent
+   submission that creates one of these ids first (a shared Device) makes that round fail on the unique
+   key; its savepoint is undone and the round is repeated, now finding the row.
 3. **Audit.**  One FHIR audit entry per resource type for the bulk insert, in the same transaction.
 """
 
@@ -52,6 +54,7 @@ from xds.phmr.outcome import PhmrPayload, WriteResult
 from xds.services import SubmissionContext
 
 _IGNORED = frozenset({"meta", "derivedFrom"})
+_CONCURRENT_RETRIES = 3  # rounds of look-up + insert when concurrent submissions race for the same ids
 
 
 def request_context(fhir: FhirService, ctx: SubmissionContext | None) -> RequestContext:
@@ -129,14 +132,25 @@ async def upsert_txn(
     """
     if not prepared:
         return []
-    if not likely_new:
-        return await _one_by_one_txn(conn, fhir, rctx, decision, prepared)
-    try:
-        async with conn.begin_nested():
-            await _insert_txn(conn, fhir, rctx, decision, prepared)
-    except ConflictError:
-        return await _one_by_one_txn(conn, fhir, rctx, decision, prepared)
-    return [(p.resource_type, p.resource_id, WriteResult.CREATED) for p in prepared]
+    if likely_new:
+        try:
+            async with conn.begin_nested():
+                await _insert_txn(conn, fhir, rctx, decision, prepared)
+        except ConflictError:
+            pass
+        else:
+            return [(p.resource_type, p.resource_id, WriteResult.CREATED) for p in prepared]
+    # A concurrent submission may create the same id between our look-up and our insert (one device measures
+    # for many documents; PostgreSQL runs submissions in parallel).  Its commit makes our insert fail with a
+    # unique violation; the savepoint undoes our part, the next round finds that row and keeps or updates it.
+    for attempt in range(1, _CONCURRENT_RETRIES + 1):
+        try:
+            async with conn.begin_nested():
+                return await _one_by_one_txn(conn, fhir, rctx, decision, prepared)
+        except ConflictError:
+            if attempt == _CONCURRENT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def _insert_txn(

@@ -5,8 +5,9 @@ IHE ITI TF-2b 3.42.4.1.3 (registry rules, "the registry shall not store any part
 fails"), 3.41.4.1.3 (repository stores then registers), 3.57.4.1.3 (metadata update); ITI TF-3 4.2.2.2
 (RPLC/APND/XFRM effects), 4.2.3.4.3 (Folder lastUpdateTime).  The rules read the registry through
 :class:`xds.services.lookup.ConnectionLookup` on the same connection, so what they checked is what the
-transaction changes (on SQLite the writer lane serialises submissions; on PostgreSQL the unique
-entryUUID index rejects a racing duplicate).
+transaction changes: on SQLite the writer lane serialises submissions; on PostgreSQL submissions that
+share a uniqueId, an association target or a logical id wait for each other (``lock_keys``), and the
+unique entryUUID index rejects a racing duplicate.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ async def submit_txn(
     audit: Sequence[AuditRow] | None = None,
 ) -> SubmissionResult:
     """Check and store one submission inside ``conn``'s transaction; XdsError rolls everything back."""
+    await ctx.engine.lock_keys(conn, lock_keys(plan.objects))
     lookup = ConnectionLookup(conn)
     state = await gather_registry_state(plan.objects, lookup, check_patients=check_patients)
     check = check_update if plan.kind is SubmissionKind.UPDATE else check_register
@@ -142,6 +144,21 @@ async def submit_txn(
     if audit:
         await append_audit_txn(conn, ctx.engine, audit, chain_hash)
     return SubmissionResult(completed, changes, tuple(findings), mapping)
+
+
+def lock_keys(objects: RegistryObjectList) -> set[str]:
+    """What concurrent submissions must not check and change at the same time: the uniqueIds this one
+    brings (two submissions of one uniqueId with different bytes would otherwise both pass the uniqueness
+    rule), the existing objects its associations point at (two RPLCs of one document) and the logical ids
+    it versions (ITI-57).  Symbolic in-message ids are left out: every submitter uses "Document01"."""
+    keys = {f"uid:{type(o).__name__}:{o.unique_id}" for o in objects.identified_objects() if o.unique_id}
+    local = set(objects.by_id())
+    for association in objects.associations:
+        keys.update(f"obj:{end}" for end in (association.source, association.target) if end not in local)
+    keys.update(
+        f"obj:{o.logical_id}" for o in objects.objects() if o.logical_id and o.logical_id not in local
+    )
+    return keys
 
 
 def error_summary(findings: Sequence[RegistryError], limit: int = 5) -> str:

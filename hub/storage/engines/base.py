@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -42,6 +42,11 @@ class StorageEngine(abc.ABC):
     @abc.abstractmethod
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         """Serialise appends to the hash-chained audit log within the current transaction."""
+
+    @abc.abstractmethod
+    async def lock_keys(self, conn: AsyncConnection, keys: Collection[str]) -> None:
+        """Serialise the current transaction with every concurrent one that locks any of ``keys``, until it
+        ends (e.g. two submissions of one document uniqueId: the second then sees what the first stored)."""
 
     async def insert_rows(
         self, conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import hashlib
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import ARRAY, Insert, Integer, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -16,6 +17,16 @@ from hub.storage.engines.base import StorageEngine
 _COPY_THRESHOLD = 16  # below this, one pipelined INSERT is as quick as COPY
 # Arbitrary but fixed key of the transaction-scoped advisory lock guarding the audit hash chain.
 _AUDIT_CHAIN_LOCK = 0x7E1E_AD17
+# Namespace (first key) of the two-key advisory locks of StorageEngine.lock_keys; arbitrary but fixed.
+_KEY_LOCK_NAMESPACE = 0x7E1E_0C
+# unnest scans the (sorted) array in order, so the locks are taken in that order
+_LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM unnest(CAST(:keys AS int4[])) AS k"
+).bindparams(bindparam("namespace", type_=Integer), bindparam("keys", type_=ARRAY(Integer)))
+
+
+def _key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest(), "big", signed=True)
 
 
 class PostgresEngine(StorageEngine):
@@ -48,6 +59,14 @@ class PostgresEngine(StorageEngine):
 
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
+
+    async def lock_keys(self, conn: AsyncConnection, keys: Collection[str]) -> None:
+        """Transaction-scoped advisory locks (two-int key space: namespace, 32-bit key hash), taken in one
+        sorted order so two transactions never wait for each other crosswise.  A hash collision only makes
+        two unrelated transactions wait for each other."""
+        if keys:
+            hashes = sorted({_key_hash(k) for k in keys})
+            await conn.execute(_LOCK_KEYS, {"namespace": _KEY_LOCK_NAMESPACE, "keys": hashes})
 
     async def insert_rows(
         self, conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]

@@ -8,7 +8,7 @@ front with ``BEGIN IMMEDIATE``.  Readers run concurrently thanks to WAL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,9 @@ class SqliteEngine(StorageEngine):
         conn.info[_WRITE_FLAG] = True
 
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
+        """Writes are already serialised by the single writer lane."""
+
+    async def lock_keys(self, conn: AsyncConnection, keys: Collection[str]) -> None:
         """Writes are already serialised by the single writer lane."""
 
     def like_case_sensitive(self, column: ColumnElement[str], pattern: str) -> ColumnElement[bool]:

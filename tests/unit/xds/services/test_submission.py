@@ -3,6 +3,7 @@ updates, ITI-62 deletes, all-or-nothing, authorisation and audit."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -22,6 +23,7 @@ from xds import (
     XdsError,
 )
 from xds.services import Caller, XdsService, document_entries_by_unique_id
+from xds.services.submission import lock_keys
 from xds.stored_queries import StoredQueryId
 
 FIND = StoredQueryId.FIND_DOCUMENTS
@@ -244,3 +246,37 @@ async def test_update_refuses_an_association_that_exists(service: XdsService, sy
     with pytest.raises(XdsError) as caught:
         await service.update(system, update)
     assert "XDSMetadataUpdateError" in codes_of(caught.value)
+
+
+async def test_two_replacements_of_one_document_at_once(service: XdsService, system: Caller) -> None:
+    # PostgreSQL runs both in parallel: the second must see the first's deprecation and fail, as in sequence
+    first = await service.register(system, b.submission(b.document_entry(content=b"v1")))
+    original_uuid = first.mapping["Document01"]
+
+    async def replace(content: bytes) -> object:
+        rplc = b.relation(AssociationType.RPLC, "Document02", original_uuid, "Rplc01")
+        request = b.submission(b.document_entry("Document02", content=content), extra=(rplc,))
+        try:
+            return await service.register(system, request)
+        except XdsError as exc:
+            return exc
+
+    outcomes = await asyncio.gather(replace(b"v2"), replace(b"v3"))
+    failures = [o for o in outcomes if isinstance(o, XdsError)]
+    assert len(failures) == 1 and codes_of(failures[0]) == {"XDSRegistryDeprecatedDocumentError"}
+
+
+def test_lock_keys_name_unique_ids_and_existing_targets_not_symbolic_ids() -> None:
+    existing = "urn:uuid:6a0b3ac5-4a3e-4b5c-9d43-0c56f1b8a001"
+    request = b.submission(
+        b.document_entry("Document02", content=b"v2"),
+        extra=(b.relation(AssociationType.RPLC, "Document02", existing, "Rplc01"),),
+    )
+    objects = request.objects
+    keys = lock_keys(objects)
+    entry, sset = objects.document_entries[0], objects.submission_sets[0]
+    assert keys == {
+        f"uid:DocumentEntry:{entry.unique_id}",
+        f"uid:SubmissionSet:{sset.unique_id}",
+        f"obj:{existing}",
+    }
