@@ -11,6 +11,7 @@ from hub.storage.audit_store import (
 from hub.storage.blob_store import BlobInfo, BlobStore, FileBlobStore
 from hub.storage.consent_store import BlockRow, replace_blocks_txn
 from hub.storage.database import Database, TxnMetrics
+from hub.storage.engines import lock_keys_txn
 from hub.storage.history_store import history_count_txn, history_cursor, history_txn
 from hub.storage.migrator import SchemaState, ensure_ready, head_revision, upgrade
 from hub.storage.records import CurrentState, StoredResource
@@ -98,6 +99,7 @@ __all__ = [
     "known_patient_keys_txn",
     "latest_by_logical_id_txn",
     "lock_current_txn",
+    "lock_keys_txn",
     "objects_by_uuid_txn",
     "packages_by_unique_id_txn",
     "patient_keys_txn",

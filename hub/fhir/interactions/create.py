@@ -3,8 +3,8 @@
 
 No match: create.  One match: return it (200, nothing written).  Several
 matches: 412 Precondition Failed.  The match and the insert share one write
-transaction, so on SQLite's single writer two identical conditional creates
-cannot both insert.
+transaction, and identical criteria are serialised (see ``conditional``), so
+two identical conditional creates at once cannot both insert.
 """
 
 from __future__ import annotations

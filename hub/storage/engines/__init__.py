@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.storage.engines.base import ENGINE_KEY, RowValue, StorageEngine, engine_of
+from hub.storage.engines.base import ENGINE_KEY, RowValue, StorageEngine, engine_of, lock_keys_txn
 from hub.storage.engines.postgres import PostgresEngine
 from hub.storage.engines.sqlite import SqliteEngine
 
@@ -29,4 +29,5 @@ __all__ = [
     "StorageEngine",
     "engine_for_url",
     "engine_of",
+    "lock_keys_txn",
 ]

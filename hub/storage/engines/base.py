@@ -108,3 +108,9 @@ def engine_of(conn: AsyncConnection) -> StorageEngine:
     if not isinstance(engine, StorageEngine):
         raise RuntimeError("connection was not opened through hub.storage.Database")
     return engine
+
+
+async def lock_keys_txn(conn: AsyncConnection, keys: Collection[str]) -> None:
+    """``StorageEngine.lock_keys`` on the engine of ``conn``: until the transaction ends, concurrent
+    transactions that lock any of ``keys`` wait (check-then-insert without a unique key to lean on)."""
+    await engine_of(conn).lock_keys(conn, keys)
