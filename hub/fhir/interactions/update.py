@@ -2,7 +2,8 @@
 
 ``If-Match: W/"n"`` that does not name the current version is 412; a body whose
 ``meta.versionId`` is not the current version is 409 (someone else updated it).
-The head row is locked for the transaction, so concurrent updates serialise.
+The head row is locked for the transaction, so concurrent updates serialise; concurrent updates that
+create the same new id also wait for each other (the first creates it, the others update it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hub.fhir.patient_keys import resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
 from hub.fhir.service import FhirService
 from hub.fhir.writes import PreparedWrite, finalise, prepare
-from hub.storage import StoredResource, lock_current_txn, write_version_txn
+from hub.storage import StoredResource, lock_current_txn, lock_keys_txn, write_version_txn
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -76,6 +77,10 @@ async def update_txn(
 ) -> WriteOutcome:
     (prepared,) = await resolve_keys_txn(conn, [prepared])
     current = await lock_current_txn(conn, prepared.resource_type, prepared.resource_id)
+    if current is None:
+        # update as create: a concurrent PUT of this new id may be inserting it; wait for it, then look again
+        await lock_keys_txn(conn, {f"create:{prepared.resource_type}/{prepared.resource_id}"})
+        current = await lock_current_txn(conn, prepared.resource_type, prepared.resource_id)
     if current is None:
         if expected_version is not None:
             raise PreconditionFailedError(

@@ -45,3 +45,12 @@ async def test_updates_of_one_resource_at_once_each_make_a_version(client: httpx
     assert history.json()["total"] == 7
     current = orjson.loads((await client.get("/fhir/Patient/p1")).content)
     assert current["meta"]["versionId"] == "7"
+
+
+async def test_updates_creating_one_new_id_at_once(client: httpx.AsyncClient) -> None:
+    genders = ("male", "female", "other", "unknown")
+    responses = await asyncio.gather(
+        *(put(client, "/fhir/Patient/p2", patient(id="p2", gender=g)) for g in genders)
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text[:200] for r in responses]
+    assert sorted(r.json()["meta"]["versionId"] for r in responses) == ["1", "2", "3", "4"]
