@@ -152,7 +152,7 @@ def _object(
     for key, value in obj.items():
         if key in skip:
             continue
-        extension = key[0] == "_"
+        extension = key[:1] == "_"  # "" is a legal JSON key: an unknown element, not a crash
         child = allowed.get(key[1:] if extension else key)
         if child is None or (extension and child.type_name not in PRIMITIVE_TYPES):
             out.add(

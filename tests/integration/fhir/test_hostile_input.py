@@ -25,6 +25,8 @@ async def assert_nothing_stored(client: httpx.AsyncClient) -> None:
         (b"\xff\xfe{}", "UTF-8"),
         (b'{"resourceType": "Patient", "birthDate": "1948-02-30"}', "calendar"),
         (b'{"resourceType": "Patient", "shoeSize": 44}', "unknown element"),
+        (b'{"resourceType": "Patient", "": 44}', "unknown element ''"),
+        (b'{"resourceType": "Patient", "name": [{"": ["x"]}]}', "unknown element ''"),
         (b'{"resourceType": "Patient", "active": "yes"}', "boolean"),
         (b'{"resourceType": "Patient", "id": "bad id!"}', "id"),
         (b'{"resourceType": "Patient", "name": [{}]}', "empty"),
