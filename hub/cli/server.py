@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from hub.cli.workers import Workers, reuse_port_supported
 from hub.core.errors import HubError
 from hub.core.settings import Settings
 from hub.fhir import SOFTWARE_VERSION
@@ -47,16 +49,23 @@ def serve(
         except HubError as exc:
             err.print(f"[red]{exc.message}[/red]")
             raise typer.Exit(1) from exc
-    uvicorn.run(
-        "hub.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=n,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        h11_max_incomplete_event_size=settings.security.max_header_bytes,
-    )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    config: dict[str, Any] = {
+        "app": "hub.app:create_app",
+        "factory": True,
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+        "h11_max_incomplete_event_size": settings.security.max_header_bytes,
+    }
+    if n > 1 and reuse_port_supported():
+        # one listening socket per worker: see hub.cli.workers for why not uvicorn's shared socket
+        code = Workers(config, host=bind_host, port=bind_port, count=n).run()
+        if code:
+            raise typer.Exit(code)
+        return
+    uvicorn.run(**config, workers=n)
 
 
 async def _migrate(settings: Settings) -> str | None:

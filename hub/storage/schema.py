@@ -67,7 +67,7 @@ def _index_table(name: str, *columns: Column[Any], value_index: tuple[str, ...])
     return Table(
         name,
         metadata,
-        Column("rid", RowId, ForeignKey("resource.rid", ondelete="CASCADE"), nullable=False),
+        Column("rid", RowId, nullable=False),  # no foreign key: derived rows (migration 0004 says why)
         Column("param_hash", BigInteger, nullable=False),
         Column("patient_key", String(64), nullable=True),
         *columns,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -122,3 +123,95 @@ def test_serve_refuses_unmigrated_postgres(tmp_path: Path) -> None:
     output = (proc.stdout + proc.stderr).decode()
     assert proc.returncode != 0
     assert "telehub migrate" in output
+
+
+def _connect_at_once(port: int, count: int) -> list[socket.socket]:
+    """``count`` TCP connections whose handshakes all start before any completes (non-blocking connects)."""
+    clients = [socket.socket() for _ in range(count)]
+    for client in clients:
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+    for client in clients:
+        select.select([], [client], [], 10)
+        client.setblocking(True)
+    return clients
+
+
+def _postgres_or_skip(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL (SQLite has one writer)")
+
+
+@pytest.mark.slow
+def test_several_workers_share_the_connections_and_stop_together(database_url: str, tmp_path: Path) -> None:
+    """One listening socket per worker (SO_REUSEPORT): keep-alive connections opened at once land on both
+    workers, not all on the one that woke first; SIGTERM to ``telehub serve`` stops every worker."""
+    import psutil
+
+    _postgres_or_skip(database_url)
+    port = _free_port()
+    telehub = str(Path(sys.executable).with_name("telehub"))
+    log = tmp_path / "serve.log"
+    command = [telehub, "serve", "--port", str(port), "--workers", "2"]
+    with (
+        log.open("wb") as out,
+        subprocess.Popen(command, env=_env(tmp_path, database_url), stdout=out, stderr=out) as proc,
+    ):
+        try:
+            ready = _wait(f"http://127.0.0.1:{port}/health", proc)
+            assert ready is not None, log.read_text()
+            workers: list[psutil.Process] = []
+            for _ in range(100):  # until both workers listen (each one's event loop opens its own socket)
+                workers = [
+                    w
+                    for w in psutil.Process(proc.pid).children()
+                    if any(c.status == psutil.CONN_LISTEN for c in w.net_connections(kind="tcp"))
+                ]
+                if len(workers) == 2:
+                    break
+                time.sleep(0.2)
+            assert len(workers) == 2, log.read_text()
+            # connected at once, as a gateway or a load test does: with one shared socket the worker that
+            # wakes first accepts the whole queue
+            clients = _connect_at_once(port, 24)
+            try:
+                for client in clients:
+                    client.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+                for client in clients:
+                    assert client.recv(65536).startswith(b"HTTP/1.1 200")  # the connection stays open
+                serving = {
+                    w.pid
+                    for w in workers
+                    for c in w.net_connections(kind="tcp")
+                    if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+                }
+                assert len(serving) == 2, log.read_text()
+            finally:
+                for client in clients:
+                    client.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=40)
+    assert proc.returncode == 0
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_several_workers_on_an_unmigrated_postgres_exit_with_an_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.conftest import _pg_create
+
+    _postgres_or_skip(database_url)
+    import asyncio
+    import uuid
+
+    url = asyncio.run(_pg_create(f"telehub_empty_{uuid.uuid4().hex[:8]}"))
+    telehub = str(Path(sys.executable).with_name("telehub"))
+    proc = subprocess.run(
+        [telehub, "serve", "--port", str(_free_port()), "--workers", "2"],
+        env=_env(tmp_path, url),
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3
+    assert "telehub migrate" in (proc.stdout + proc.stderr).decode()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import Connection, inspect, text
 
 from hub.core.errors import StorageError
 from hub.storage import Database, ensure_ready, head_revision, upgrade
+from hub.storage.migrator import _config
 
 
 async def _drop_version(db: Database) -> None:
@@ -53,3 +57,53 @@ async def test_fresh_sqlite_file_is_created_and_migrated(tmp_path: object) -> No
     finally:
         await db.close()
     assert path.is_file() and state.up_to_date
+
+
+INDEX_TABLES = (
+    "idx_token",
+    "idx_string",
+    "idx_date",
+    "idx_number",
+    "idx_quantity",
+    "idx_reference",
+    "idx_uri",
+)
+
+
+def _migrate_to(conn: Connection, target: str, *, down: bool = False) -> None:
+    cfg = _config()
+    cfg.attributes["connection"] = conn
+    (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+def _foreign_keys(conn: Connection, table: str) -> list[Any]:
+    return list(inspect(conn).get_foreign_keys(table))
+
+
+def _index_names(conn: Connection, table: str) -> set[str | None]:
+    return {ix["name"] for ix in inspect(conn).get_indexes(table)}
+
+
+async def test_index_rows_lose_their_foreign_key_and_keep_their_data(database: Database) -> None:
+    # revision 0004: back to 0003 (the key returns), a row written there, then forward again
+    async with database.sa_engine.begin() as conn:
+        await conn.run_sync(_migrate_to, "0003", down=True)
+        assert await conn.run_sync(_foreign_keys, "idx_token")
+        await conn.execute(
+            text(
+                "INSERT INTO resource (res_type, res_id, version, deleted, last_updated) "
+                "VALUES ('Patient', 'p', 1, false, 0)"
+            )
+        )
+        rid = (await conn.execute(text("SELECT rid FROM resource"))).scalar_one()
+        await conn.execute(
+            text("INSERT INTO idx_token (rid, param_hash, system, code) VALUES (:rid, 7, 's', 'c')"),
+            {"rid": rid},
+        )
+        await conn.run_sync(_migrate_to, "head")
+        for table in INDEX_TABLES:
+            assert await conn.run_sync(_foreign_keys, table) == [], table
+        row = (await conn.execute(text("SELECT rid, param_hash, system, code FROM idx_token"))).one()
+        assert tuple(row) == (rid, 7, "s", "c")
+        assert await conn.run_sync(_index_names, "idx_token") == {"ix_idx_token_rid", "ix_idx_token_value"}
+    assert (await ensure_ready(database)).up_to_date
