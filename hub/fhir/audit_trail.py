@@ -147,7 +147,10 @@ class AuditWriter:
         while self._pending:
             rows, self._pending = self._pending, []
             try:
-                await self._db.run_write("audit_append", append_audit_txn, self._db.engine, rows, chain_hash)
+                # a transaction of audit records only: chained right away (see append_audit_txn)
+                await self._db.run_write(
+                    "audit_append", append_audit_txn, self._db.engine, rows, chain_hash, at_commit=False
+                )
             except Exception:
                 # never lose records silently: put them back and let the next flush retry
                 self._pending[:0] = rows

@@ -1,9 +1,12 @@
 """SQL for the append-only, hash-chained audit log (IHE BALP records serialised by ``security.audit``).
 
-Each row stores the hash of the previous row; appends take the engine's audit
-chain lock (an advisory transaction lock on PostgreSQL, the writer lane on
-SQLite) so concurrent transactions cannot fork the chain.  The hash function is
-passed in: storage does not know the record format.
+Each row stores the hash of the previous row.  On SQLite an append hashes its rows
+under the engine's audit chain lock (the writer lane); on PostgreSQL the rows are
+chained as their transaction commits, by a trigger that takes an advisory lock
+(revision 0005), so concurrent transactions cannot fork the chain either way.  The
+hash function is passed in (storage does not know the record format); the
+PostgreSQL trigger computes the same formula, and ``telehub audit verify``
+recomputes it from Python.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage.engines import StorageEngine
-from hub.storage.schema import audit_log
+from hub.storage.schema import audit_log, audit_pending
 
 A = audit_log.c
 GENESIS = "0" * 64
@@ -45,6 +48,21 @@ class AuditRow:
 
 _CHAIN_HEAD = select(A.hash).order_by(A.seq.desc()).limit(1)
 _APPEND = insert(audit_log)
+_PENDING = insert(audit_pending)
+
+
+def _values(row: AuditRow) -> dict[str, object]:
+    return {
+        "recorded_us": row.recorded_us,
+        "action": row.action[:64],
+        "outcome": row.outcome[:16],
+        "patient_key": row.patient_key,
+        "actor": row.actor[:512] if row.actor else None,
+        "organisation": row.organisation,
+        "purpose": row.purpose,
+        "override": row.override,
+        "record": row.record.decode("utf-8"),
+    }
 
 
 async def append_audit_txn(
@@ -52,9 +70,20 @@ async def append_audit_txn(
     engine: StorageEngine,
     rows: Sequence[AuditRow],
     hasher: Callable[[str, bytes], str],
+    *,
+    at_commit: bool = True,
 ) -> None:
-    """Append ``rows`` in order, chaining each row's hash to the previous one."""
+    """Append ``rows`` in order, chaining each row's hash to the previous one.
+
+    Where the database chains at commit (PostgreSQL), the rows go to ``audit_pending`` and its trigger
+    computes the same ``hasher`` formula in SQL when this transaction commits; otherwise, or with
+    ``at_commit=False`` (a transaction that only appends audit records, which commits right after), they
+    are hashed here, under the chain lock, and inserted into ``audit_log`` directly.  Both take one lock.
+    """
     if not rows:
+        return
+    if at_commit and engine.chains_audit_at_commit:
+        await conn.execute(_PENDING, [_values(row) for row in rows])
         return
     await engine.lock_audit_chain(conn)
     last = (await conn.execute(_CHAIN_HEAD)).scalar_one_or_none()
@@ -62,21 +91,7 @@ async def append_audit_txn(
     values = []
     for row in rows:
         digest = hasher(prev, row.record)
-        values.append(
-            {
-                "recorded_us": row.recorded_us,
-                "action": row.action[:64],
-                "outcome": row.outcome[:16],
-                "patient_key": row.patient_key,
-                "actor": row.actor[:512] if row.actor else None,
-                "organisation": row.organisation,
-                "purpose": row.purpose,
-                "override": row.override,
-                "record": row.record.decode("utf-8"),
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        values.append({**_values(row), "prev_hash": prev, "hash": digest})
         prev = digest
     await conn.execute(_APPEND, values)
 

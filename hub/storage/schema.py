@@ -157,6 +157,24 @@ audit_log = Table(
     Index("ix_audit_patient", "patient_key", "seq"),
 )
 
+# Records waiting for their place in the chain (PostgreSQL): written in the transaction they record; at its
+# commit a deferred trigger moves each into audit_log with its hashes (revision 0005), so this table is empty
+# outside open transactions.
+audit_pending = Table(
+    "audit_pending",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("recorded_us", BigInteger, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("patient_key", String(64), nullable=True),
+    Column("actor", String(512), nullable=True),
+    Column("organisation", String(64), nullable=True),
+    Column("purpose", String(32), nullable=True),
+    Column("override", Boolean, nullable=False, default=False),
+    Column("record", Text, nullable=False),
+)
+
 # ------------------------------------------------------------------ Danish negative consent (from Consent)
 
 consent_block = Table(

@@ -43,6 +43,12 @@ class StorageEngine(abc.ABC):
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         """Serialise appends to the hash-chained audit log within the current transaction."""
 
+    @property
+    def chains_audit_at_commit(self) -> bool:
+        """True when the database itself chains audit records as the transaction commits (``audit_pending``
+        and its trigger, revision 0005); False when the appender hashes them under ``lock_audit_chain``."""
+        return False
+
     @abc.abstractmethod
     async def lock_keys(self, conn: AsyncConnection, keys: Collection[str]) -> None:
         """Serialise the current transaction with every concurrent one that locks any of ``keys``, until it

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from hub.storage.engines.base import StorageEngine
 
 _COPY_THRESHOLD = 16  # below this, one pipelined INSERT is as quick as COPY
-# Arbitrary but fixed key of the transaction-scoped advisory lock guarding the audit hash chain.
+# Arbitrary but fixed key of the transaction-scoped advisory lock guarding the audit hash chain (also taken by
+# the commit-time chaining trigger of migration 0005, which repeats the number).
 _AUDIT_CHAIN_LOCK = 0x7E1E_AD17
 # Namespace (first key) of the two-key advisory locks of StorageEngine.lock_keys; arbitrary but fixed.
 _KEY_LOCK_NAMESPACE = 0x7E1E_0C
@@ -56,6 +57,10 @@ class PostgresEngine(StorageEngine):
 
     def prepare_write(self, conn: AsyncConnection) -> None:
         """PostgreSQL writers do not need an early lock."""
+
+    @property
+    def chains_audit_at_commit(self) -> bool:
+        return True
 
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
