@@ -1,4 +1,10 @@
-"""``telehub audit verify``: walk the hash-chained audit log and report the first broken row."""
+"""``telehub audit verify | head``: walk the hash-chained audit log and report the first broken row; print the
+chain head for safekeeping outside the database, and check such anchors later.
+
+The chain alone shows edits, deletions and insertions in the middle, but not that the newest rows were deleted
+(or that everything after some row was rewritten with fresh hashes).  An anchor - the ``SEQ:HASH`` of a row,
+printed by ``telehub audit head`` into the operations log, a ticket or a notary - closes that gap: ``verify
+--anchor SEQ:HASH`` fails when that row is gone or carries another hash."""
 
 from __future__ import annotations
 
@@ -10,13 +16,14 @@ from rich.console import Console
 
 from hub.core.errors import HubError
 from hub.core.settings import Settings
-from hub.storage import GENESIS, AuditRow, Database, audit_rows_txn
+from hub.storage import GENESIS, AuditRow, Database, audit_head_txn, audit_row_txn, audit_rows_txn
 from security import verify_chain
 
-app = typer.Typer(help="The audit log: verify its hash chain.", no_args_is_help=True)
+app = typer.Typer(help="The audit log: verify its hash chain, print its head.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 CHUNK = 5_000
+ANCHOR = typer.Option([], "--anchor", help="SEQ:HASH printed earlier by `telehub audit head` (repeatable).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,38 @@ class VerifyResult:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A row's sequence number and hash, kept outside the database."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise typer.BadParameter(f"{text!r} is not SEQ:HASH (a row number and 64 lower-case hex digits)")
+        return cls(int(seq), digest)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+async def check_anchors(db: Database, anchors: list[Anchor]) -> VerifyResult | None:
+    """The first anchor the log contradicts (its row gone, or another hash there), as a broken result."""
+    for anchor in anchors:
+        row = await db.run("audit_anchor", audit_row_txn, anchor.seq)
+        if row is None:
+            reason = f"anchored row {anchor.seq} is gone: rows at or after it were deleted"
+            return VerifyResult(0, anchor.seq, reason)
+        if row.row_hash != anchor.hash:
+            found = row.row_hash
+            reason = f"anchored row {anchor.seq} has hash {found}, not {anchor.hash}: the chain was rewritten"
+            return VerifyResult(0, anchor.seq, reason)
+    return None
+
+
 async def verify_log(db: Database) -> VerifyResult:
     after, prev, position = 0, GENESIS, 0
     while True:
@@ -53,13 +92,21 @@ async def verify_log(db: Database) -> VerifyResult:
 
 
 @app.command()
-def verify() -> None:
-    """Check every row's hash and its link to the previous row; exit 1 at the first broken row."""
+def verify(
+    anchor: list[str] = ANCHOR,
+) -> None:
+    """Check every row's hash and its link to the previous row, and the anchors; exit 1 at the first break."""
+    anchors = [Anchor.parse(text) for text in anchor]
 
     async def run() -> VerifyResult:
         db = Database(Settings().database_url)
         try:
-            return await verify_log(db)
+            result = await verify_log(db)
+            if result.broken_seq is None:
+                contradicted = await check_anchors(db, anchors)
+                if contradicted is not None:
+                    return VerifyResult(result.rows, contradicted.broken_seq, contradicted.reason)
+            return result
         finally:
             await db.close()
 
@@ -71,4 +118,27 @@ def verify() -> None:
     if result.broken_seq is not None:
         err.print(f"[red]audit chain BROKEN at row {result.broken_seq}: {result.reason}[/red]")
         raise typer.Exit(1)
-    console.print(f"audit chain intact: {result.rows} rows verified")
+    checked = f", {len(anchors)} anchor(s) hold" if anchors else ""
+    console.print(f"audit chain intact: {result.rows} rows verified{checked}")
+
+
+@app.command()
+def head() -> None:
+    """Print the newest row as SEQ:HASH, alone on stdout: keep it outside the database (`verify --anchor`)."""
+
+    async def run() -> tuple[int, str] | None:
+        db = Database(Settings().database_url)
+        try:
+            return await db.run("audit_head", audit_head_txn)
+        finally:
+            await db.close()
+
+    try:
+        newest = asyncio.run(run())
+    except HubError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    if newest is None:
+        err.print("the audit log is empty")
+        raise typer.Exit(1)
+    typer.echo(str(Anchor(*newest)))

@@ -136,6 +136,12 @@ async def audit_rows_txn(conn: AsyncConnection, after_seq: int, limit: int) -> l
     return [_row(r) for r in (await conn.execute(stmt)).all()]
 
 
+async def audit_head_txn(conn: AsyncConnection) -> tuple[int, str] | None:
+    """The newest row's sequence number and hash (None for an empty log)."""
+    row = (await conn.execute(select(A.seq, A.hash).order_by(A.seq.desc()).limit(1))).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
 async def audit_row_txn(conn: AsyncConnection, seq: int) -> AuditRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(A.seq == seq))).first()
     return _row(row) if row is not None else None
