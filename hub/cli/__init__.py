@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import audit, conformance, dev, packages, packs, server, validate, xds
+from hub.cli import audit, conformance, dev, packages, packs, reindex, server, validate, xds
 
 app = typer.Typer(
     name="telehub", help="telehub: Danish telemedicine data hub.", no_args_is_help=True, add_completion=False
@@ -16,6 +16,7 @@ app.command()(server.serve)
 app.command()(server.migrate)
 app.command()(server.config)
 app.command()(server.version)
+app.command("reindex")(reindex.reindex_command)
 app.add_typer(dev.app, name="dev")
 app.add_typer(audit.app, name="audit")
 app.add_typer(packs.app, name="packs")

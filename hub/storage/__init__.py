@@ -47,6 +47,7 @@ from hub.storage.resource_store import (
     read_version_txn,
     write_version_txn,
 )
+from hub.storage.search_index_store import IndexedVersion, current_versions_txn, replace_index_txn
 from hub.storage.search_sql import ConsentBlock
 from hub.storage.search_store import (
     Page,
@@ -69,6 +70,7 @@ __all__ = [
     "CurrentState",
     "Database",
     "FileBlobStore",
+    "IndexedVersion",
     "NewResource",
     "Page",
     "SchemaState",
@@ -83,6 +85,7 @@ __all__ = [
     "audit_search_txn",
     "blocked_keys_txn",
     "count_txn",
+    "current_versions_txn",
     "delete_objects_txn",
     "ensure_ready",
     "entries_by_unique_id_txn",
@@ -110,6 +113,7 @@ __all__ = [
     "read_version_txn",
     "referenced_blob_keys_txn",
     "replace_blocks_txn",
+    "replace_index_txn",
     "repository_documents_txn",
     "revinclude_txn",
     "search_page_txn",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import (
@@ -30,8 +31,12 @@ from hub.storage.schema import (
     idx_string,
     idx_token,
     idx_uri,
+    resource,
+    resource_version,
 )
 
+_R = resource.c
+_V = resource_version.c
 _MAX = 512  # = hub.fhir.search.normalization.MAX_INDEXED_LENGTH; query values are cut the same way
 
 
@@ -100,3 +105,56 @@ async def insert_index_rows_txn(conn: AsyncConnection, grouped: dict[Table, list
 async def delete_index_txn(conn: AsyncConnection, rid: int) -> None:
     for table in INDEX_TABLES:
         await conn.execute(delete(table).where(table.c.rid == rid))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedVersion:
+    """A resource's current version as the re-indexer reads it."""
+
+    rid: int
+    res_type: str
+    version: int
+    patient_key: str | None
+    data: bytes
+
+
+async def current_versions_txn(
+    conn: AsyncConnection, after_rid: int, limit: int, types: Sequence[str] = ()
+) -> list[IndexedVersion]:
+    """The next ``limit`` live (not deleted) resources after ``after_rid``, in rid order, with their JSON."""
+    stmt = (
+        select(_R.rid, _R.res_type, _R.version, _R.patient_key, _V.data)
+        .join(resource_version, and_(_V.rid == _R.rid, _V.version == _R.version))
+        .where(_R.rid > after_rid, _R.deleted.is_(False))
+        .order_by(_R.rid)
+        .limit(limit)
+    )
+    if types:
+        stmt = stmt.where(_R.res_type.in_(list(types)))
+    return [
+        IndexedVersion(int(r.rid), str(r.res_type), int(r.version), r.patient_key, bytes(r.data))
+        for r in (await conn.execute(stmt)).all()
+        if r.data is not None
+    ]
+
+
+async def replace_index_txn(
+    conn: AsyncConnection, versions: Sequence[tuple[IndexedVersion, Sequence[IndexEntry]]]
+) -> int:
+    """Replace the index rows of each resource whose current version is still the one given (a concurrent
+    write since then has indexed its own version: that resource is left to it); returns how many were."""
+    if not versions:
+        return 0
+    wanted = {v.rid: v.version for v, _ in versions}
+    locked = select(_R.rid, _R.version).where(_R.rid.in_(list(wanted))).with_for_update()
+    current = {int(r.rid): int(r.version) for r in (await conn.execute(locked)).all()}
+    fresh = [(v, entries) for v, entries in versions if current.get(v.rid) == v.version]
+    if not fresh:
+        return 0
+    rids = [v.rid for v, _ in fresh]
+    for table in INDEX_TABLES:
+        await conn.execute(delete(table).where(table.c.rid.in_(rids)))
+    await insert_index_rows_txn(
+        conn, group_index_rows([(v.rid, v.patient_key, entries) for v, entries in fresh])
+    )
+    return len(fresh)

@@ -10,6 +10,7 @@ import httpx
 
 from hub.core.settings import Settings
 from hub.fhir import DefinitionWatcher
+from hub.fhir.reindex import reindex
 from tests.integration.validation.conftest import OpenHub, errors, message_ids, post_json
 
 EXAMPLE = "http://example.org/fhir"
@@ -155,8 +156,14 @@ async def test_search_parameter_written_through_the_api_indexes_new_writes(core_
     after = await post_json(client, "/fhir/Patient", coloured("red"))
     found = await client.get("/fhir/Patient", params={"colour": "red"}, headers=strict)
     assert found.status_code == 200, found.text
-    # new writes are indexed; resources stored before the parameter existed are not re-indexed
+    # new writes are indexed; resources stored before the parameter existed only after a re-index
     assert [e["resource"]["id"] for e in found.json()["entry"]] == [after.json()["id"]]
+    result = await reindex(services.fhir, ["Patient"])
+    assert (result.resources, result.replaced) == (2, 2)
+    found = await client.get("/fhir/Patient", params={"colour": "red"}, headers=strict)
+    assert sorted(e["resource"]["id"] for e in found.json()["entry"]) == sorted(
+        [before.json()["id"], after.json()["id"]]
+    )
     metadata = (await client.get("/fhir/metadata")).json()
     patient = next(r for r in metadata["rest"][0]["resource"] if r["type"] == "Patient")
     assert "colour" in {p["name"] for p in patient["searchParam"]}
