@@ -8,6 +8,7 @@ to match the same resource are not serialised (as in other servers, the guarante
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +20,21 @@ from hub.fhir.service import FhirService
 from hub.storage import SearchSpec, StoredResource, lock_keys_txn, search_page_txn
 
 
+def _query(criteria: str) -> str:
+    return criteria.split("?", 1)[1] if "?" in criteria else criteria
+
+
+def _criteria_key(resource_type: str, criteria: str) -> str:
+    pairs = sorted(parse_qsl(_query(criteria), keep_blank_values=True))
+    return f"ccreate:{resource_type}?{urlencode(pairs)}"
+
+
+async def lock_criteria_txn(conn: AsyncConnection, items: Iterable[tuple[str, str]]) -> None:
+    """Lock several (type, criteria) at once, in one sorted order: a transaction Bundle with two conditional
+    creates cannot then deadlock with another that names them the other way round."""
+    await lock_keys_txn(conn, {_criteria_key(resource_type, criteria) for resource_type, criteria in items})
+
+
 async def find_matches_txn(
     conn: AsyncConnection,
     svc: FhirService,
@@ -28,7 +44,7 @@ async def find_matches_txn(
     *,
     limit: int,
 ) -> list[StoredResource]:
-    query = criteria.split("?", 1)[1] if "?" in criteria else criteria
+    query = _query(criteria)
     request = parse_search_request(
         svc.indexer.registry,
         resource_type,
@@ -40,8 +56,7 @@ async def find_matches_txn(
             f"conditional criteria {criteria!r} must use known search parameters of {resource_type}",
             message_id="TH-REST-CONDITIONAL-CRITERIA",
         )
-    pairs = sorted(parse_qsl(query, keep_blank_values=True))
-    await lock_keys_txn(conn, {f"ccreate:{resource_type}?{urlencode(pairs)}"})
+    await lock_criteria_txn(conn, [(resource_type, criteria)])  # re-entrant when the Bundle locked it already
     spec = SearchSpec(res_type=resource_type, criteria=tuple(request.criteria), sort=())
     page = await search_page_txn(conn, spec, after=None, backwards=False, limit=limit)
     return page.resources

@@ -19,7 +19,7 @@ from hub.core.errors import HubError, InvalidInputError, NotSupportedError, Prec
 from hub.fhir.bundle_entries import ORDER, BundleEntry, EntryMethod, rewrite_references
 from hub.fhir.bundles import new_bundle, written_entry
 from hub.fhir.context import RequestContext
-from hub.fhir.interactions.conditional import find_matches_txn
+from hub.fhir.interactions.conditional import find_matches_txn, lock_criteria_txn
 from hub.fhir.interactions.delete import delete_txn
 from hub.fhir.interactions.patch import apply_patch_entry_txn
 from hub.fhir.interactions.update import parse_if_match, update_txn
@@ -127,6 +127,12 @@ async def _transaction_txn(
 ) -> dict[int, WriteOutcome | int | None]:
     results: dict[int, WriteOutcome | int | None] = {}
     if not prepared:  # conditional creates decide ids first, then everything is checked here
+        conditional = [
+            (e.resource_type, e.if_none_exist)
+            for e in entries
+            if e.if_none_exist and e.method is EntryMethod.POST
+        ]
+        await lock_criteria_txn(conn, conditional)
         for entry in entries:
             if entry.if_none_exist and entry.method is EntryMethod.POST:
                 matches = await find_matches_txn(

@@ -54,3 +54,17 @@ async def test_updates_creating_one_new_id_at_once(client: httpx.AsyncClient) ->
     )
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text[:200] for r in responses]
     assert sorted(r.json()["meta"]["versionId"] for r in responses) == ["1", "2", "3", "4"]
+
+
+async def test_bundles_naming_two_conditional_creates_in_opposite_orders(client: httpx.AsyncClient) -> None:
+    # both criteria are locked at once, in one order: no deadlock (503), one resource per criteria
+    def entry(cpr: str) -> dict[str, object]:
+        body = {**PATIENT, "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": cpr}]}
+        criteria = f"identifier=urn:oid:1.2.208.176.1.2|{cpr}"
+        return {"resource": body, "request": {"method": "POST", "url": "Patient", "ifNoneExist": criteria}}
+
+    first, second = entry("0101010101"), entry("0202020202")
+    bundles = [tx(first, second) if i % 2 else tx(second, first) for i in range(6)]
+    responses = await asyncio.gather(*(post_bundle(client, b) for b in bundles))
+    assert [r.status_code for r in responses] == [200] * 6, [r.text[:300] for r in responses]
+    assert (await client.get("/fhir/Patient")).json()["total"] == 2
