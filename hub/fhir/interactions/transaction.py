@@ -22,7 +22,7 @@ from hub.fhir.context import RequestContext
 from hub.fhir.interactions.conditional import find_matches_txn, lock_criteria_txn
 from hub.fhir.interactions.delete import delete_txn
 from hub.fhir.interactions.patch import apply_patch_entry_txn
-from hub.fhir.interactions.update import parse_if_match, update_txn
+from hub.fhir.interactions.update import lock_creates_txn, parse_if_match, update_txn
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
 from hub.fhir.patient_keys import in_flight_keys, resolve_keys_txn
 from hub.fhir.pipeline import AccessDecision, Action, AuditEntry
@@ -158,6 +158,10 @@ async def _transaction_txn(
                     prepared[entry.index] = _prepare(svc, entry)
                 except HubError as error:
                     raise _at(entry, error) from None
+    puts = [
+        (e.resource_type, e.resource_id) for e in entries if e.method is EntryMethod.PUT and e.resource_id
+    ]
+    await lock_creates_txn(conn, puts)
     ordered = sorted(entries, key=lambda e: (ORDER[e.method], e.index))
     creates = [e for e in ordered if e.method is EntryMethod.POST and e.index not in results]
     for entry in ordered:

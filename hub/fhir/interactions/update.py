@@ -8,6 +8,7 @@ create the same new id also wait for each other (the first creates it, the other
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,6 +67,14 @@ async def update(
     return outcome
 
 
+async def lock_creates_txn(conn: AsyncConnection, items: Iterable[tuple[str, str]]) -> None:
+    """Serialise creates of these (type, id) by PUT with concurrent ones, taking all keys at once, in one
+    order (a transaction Bundle does so for its PUTs up front: no deadlock with one naming them reversed)."""
+    await lock_keys_txn(
+        conn, {f"create:{resource_type}/{resource_id}" for resource_type, resource_id in items}
+    )
+
+
 async def update_txn(
     conn: AsyncConnection,
     svc: FhirService,
@@ -79,7 +88,7 @@ async def update_txn(
     current = await lock_current_txn(conn, prepared.resource_type, prepared.resource_id)
     if current is None:
         # update as create: a concurrent PUT of this new id may be inserting it; wait for it, then look again
-        await lock_keys_txn(conn, {f"create:{prepared.resource_type}/{prepared.resource_id}"})
+        await lock_creates_txn(conn, [(prepared.resource_type, prepared.resource_id)])
         current = await lock_current_txn(conn, prepared.resource_type, prepared.resource_id)
     if current is None:
         if expected_version is not None:

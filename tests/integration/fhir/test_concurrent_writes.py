@@ -68,3 +68,19 @@ async def test_bundles_naming_two_conditional_creates_in_opposite_orders(client:
     responses = await asyncio.gather(*(post_bundle(client, b) for b in bundles))
     assert [r.status_code for r in responses] == [200] * 6, [r.text[:300] for r in responses]
     assert (await client.get("/fhir/Patient")).json()["total"] == 2
+
+
+async def test_bundles_creating_two_ids_by_put_in_opposite_orders(client: httpx.AsyncClient) -> None:
+    # all PUT targets are locked at once, in one order: no deadlock; one Bundle creates, the others update
+    def put_entry(pid: str) -> dict[str, object]:
+        return {"resource": {**PATIENT, "id": pid}, "request": {"method": "PUT", "url": f"Patient/{pid}"}}
+
+    bundles = [
+        tx(put_entry("a"), put_entry("b")) if i % 2 else tx(put_entry("b"), put_entry("a")) for i in range(6)
+    ]
+    responses = await asyncio.gather(*(post_bundle(client, b) for b in bundles))
+    assert [r.status_code for r in responses] == [200] * 6, [r.text[:300] for r in responses]
+    statuses = sorted(e["response"]["status"] for r in responses for e in r.json()["entry"])
+    assert statuses.count("201 Created") == 2 and statuses.count("200 OK") == 10
+    for pid in ("a", "b"):
+        assert (await client.get(f"/fhir/Patient/{pid}")).json()["meta"]["versionId"] == "6"
