@@ -102,6 +102,7 @@ class Server:
         app_factory: str | None = None,
     ):
         self.port = free_port()
+        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("TELEHUB_")}
         env.update(
@@ -138,11 +139,32 @@ class Server:
         )
         self.process = psutil.Process(self.proc.pid)
 
+    def _wait_for_listeners(self, seconds: float = 30) -> None:
+        """Until every worker listens: with one socket per worker (telehub serve --workers N), load that
+        starts earlier would all land on the workers already up."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            processes = [self.process, *self.process.children(recursive=True)]
+            listening = 0
+            for process in processes:
+                try:
+                    connections = process.net_connections(kind="tcp")
+                except psutil.NoSuchProcess:
+                    continue
+                if any(
+                    c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
+                    for c in connections
+                ):
+                    listening += 1
+            if listening >= self.workers:
+                return
+            time.sleep(0.1)
+
     def __enter__(self) -> Server:
         for _ in range(300):
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    time.sleep(0.5)  # let every worker finish start-up
+                    self._wait_for_listeners()
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
