@@ -11,14 +11,13 @@ from rich.console import Console
 
 from hub.core.errors import HubError
 from hub.core.settings import Settings
-from hub.fhir import DefinitionWatcher
-from hub.fhir.reindex import DEFAULT_BATCH, ReindexResult, reindex
+from hub.fhir import REINDEX_BATCH, DefinitionWatcher, ReindexResult, reindex
 from hub.storage import ensure_ready
 
 console = Console()
 err = Console(stderr=True)
 TYPES = typer.Option([], "--type", help="Resource type to re-index (repeatable; default: every type).")
-BATCH = typer.Option(DEFAULT_BATCH, "--batch", min=1, max=10_000, help="Resources per transaction.")
+BATCH = typer.Option(REINDEX_BATCH, "--batch", min=1, max=10_000, help="Resources per transaction.")
 
 
 async def _run(settings: Settings, types: list[str], batch: int) -> ReindexResult:

@@ -35,6 +35,7 @@ from hub.fhir.pipeline import (
     NullWriteValidator,
     WriteValidator,
 )
+from hub.fhir.reindex import REINDEX_BATCH, ReindexResult, reindex
 from hub.fhir.service import FhirService, WriteHook
 from hub.fhir.stored_definitions import DefinitionWatcher
 from hub.fhir.validation import (
@@ -48,6 +49,7 @@ from hub.fhir.writes import PreparedWrite, finalise, prepare
 from hub.storage import StoredResource
 
 __all__ = [
+    "REINDEX_BATCH",
     "SOFTWARE_VERSION",
     "AccessDecision",
     "AccessPolicy",
@@ -65,6 +67,7 @@ __all__ = [
     "NullAuditTrail",
     "NullWriteValidator",
     "PreparedWrite",
+    "ReindexResult",
     "RequestContext",
     "ResourceIndexer",
     "ReturnPreference",
@@ -94,6 +97,7 @@ __all__ = [
     "read",
     "read_audit_event",
     "refuse_write",
+    "reindex",
     "search_audit_events",
     "search_type",
     "unknown_required_profiles",

@@ -19,7 +19,7 @@ from hub.core.search import IndexEntry
 from hub.fhir.service import FhirService
 from hub.storage import IndexedVersion, current_versions_txn, replace_index_txn
 
-DEFAULT_BATCH = 500
+REINDEX_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ async def reindex(
     svc: FhirService,
     types: Sequence[str] = (),
     *,
-    batch: int = DEFAULT_BATCH,
+    batch: int = REINDEX_BATCH,
     progress: Callable[[ReindexResult], None] | None = None,
 ) -> ReindexResult:
     """Re-index every live resource (of ``types``, or of all types) with the current search registry."""
@@ -55,4 +55,4 @@ async def reindex(
     return ReindexResult(read, replaced, rows)
 
 
-__all__ = ["DEFAULT_BATCH", "ReindexResult", "reindex"]
+__all__ = ["REINDEX_BATCH", "ReindexResult", "reindex"]

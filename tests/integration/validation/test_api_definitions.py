@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 
 from hub.core.settings import Settings
-from hub.fhir import DefinitionWatcher
-from hub.fhir.reindex import reindex
+from hub.fhir import DefinitionWatcher, reindex
 from tests.integration.validation.conftest import OpenHub, errors, message_ids, post_json
 
 EXAMPLE = "http://example.org/fhir"
