@@ -32,12 +32,13 @@ from hub.api.fhir_http import (
 )
 from hub.api.fhir_render import json_response, preferred_body, resource_response, write_response
 from hub.api.services import ApiServices
-from hub.core.errors import ErrorCategory, HubError
+from hub.core.errors import ErrorCategory, HubError, InvalidInputError
 from hub.core.issues import Issue
 from hub.fhir import (
     Action,
     RequestContext,
     capability_statement,
+    control_character,
     create,
     delete,
     history,
@@ -77,6 +78,7 @@ def endpoint(
         fmt = FhirFormat.JSON
         try:
             fmt = negotiate(request, codec is not None)
+            _refuse_control_characters(request)
             if not public:
                 principal = services.authenticator.authenticate_headers(request.headers.items())
                 ctx = replace(ctx, principal=principal)
@@ -94,6 +96,18 @@ def endpoint(
         return render(response, fmt, codec)
 
     return run
+
+
+def _refuse_control_characters(request: Request) -> None:
+    """A URL whose path or query decodes to a control character (``%00``…) names nothing FHIR allows: 400,
+    before any of it reaches the database (PostgreSQL text cannot even hold U+0000)."""
+    parts = [*map(str, request.path_params.values()), *(k + v for k, v in _query(request))]
+    for part in parts:
+        if (control := control_character(part)) is not None:
+            raise InvalidInputError(
+                f"the request URL contains the control character {control}",
+                message_id="TH-REST-CONTROL-CHARACTER",
+            )
 
 
 def _query(request: Request) -> list[tuple[str, str]]:

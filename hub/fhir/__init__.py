@@ -35,6 +35,7 @@ from hub.fhir.pipeline import (
     NullWriteValidator,
     WriteValidator,
 )
+from hub.fhir.primitives import control_character
 from hub.fhir.reindex import REINDEX_BATCH, ReindexResult, reindex
 from hub.fhir.service import FhirService, WriteHook
 from hub.fhir.stored_definitions import DefinitionWatcher
@@ -84,6 +85,7 @@ __all__ = [
     "build_rows",
     "build_validation",
     "capability_statement",
+    "control_character",
     "create",
     "delete",
     "finalise",

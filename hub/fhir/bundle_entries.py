@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hub.core.errors import InvalidInputError
+from hub.fhir.primitives import control_character
 
 
 class EntryMethod(enum.Enum):
@@ -70,6 +71,12 @@ def parse_entry(index: int, entry: Any) -> BundleEntry:
     url = request.get("url")
     if not isinstance(url, str) or not url:
         raise _fail(index, "request.url is required", "request.url")
+    for field in ("url", "ifNoneExist", "ifMatch", "ifModifiedSince", "ifNoneMatch"):
+        value = request.get(field)
+        if isinstance(value, str) and (control := control_character(value)) is not None:
+            raise _fail(
+                index, f"request.{field} contains the control character {control}", f"request.{field}"
+            )
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
     if not segments:

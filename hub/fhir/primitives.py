@@ -85,12 +85,26 @@ _NON_STRING: dict[str, Callable[[Any], str | None]] = {
 }
 
 
+# "Strings SHALL NOT contain Unicode character points below 32, except for u0009 (horizontal tab), u0010
+# (carriage return) and u0013 (line feed)" (https://hl7.org/fhir/R4/datatypes.html#string); PostgreSQL text
+# cannot hold U+0000 at all, so such a value must be refused as input, never reach the database.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def control_character(value: str) -> str | None:
+    """The first control character FHIR does not allow in ``value`` (as ``U+00XX``), or None."""
+    found = _CONTROL.search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
 def check_primitive(type_name: str, value: Any) -> str | None:
     """``None`` when ``value`` is a valid JSON rendering of ``type_name``, else the reason."""
     if type_name in _NON_STRING:
         return _NON_STRING[type_name](value)
     if not isinstance(value, str):
         return "must be a JSON string"
+    if (control := control_character(value)) is not None:
+        return f"contains the control character {control}, which FHIR does not allow"
     if type_name == "xhtml":
         return None if value.lstrip().startswith("<div") else "narrative must be an XHTML <div> element"
     if value != value.strip() and type_name not in ("string", "markdown", "System.String"):

@@ -33,6 +33,7 @@ from typing import TypeVar
 
 from hub.core.errors import InvalidInputError
 from hub.core.search import Criterion, MissingQuery, Modifier, QueryValue, SearchParamType, SortKey
+from hub.fhir.primitives import control_character
 from hub.fhir.search.query_values import is_type_name, parse_value, quoted, split_escaped
 from hub.fhir.search.registry import SearchParameterDef, SearchParameterRegistry
 from hub.fhir.search.request import Include, SearchRequest, SummaryMode, TotalMode
@@ -260,6 +261,12 @@ def parse_search_request(
     elements: list[str] = []
     singles: dict[str, str] = {}
     for name, raw in params:
+        if (control := control_character(name + raw)) is not None:
+            raise InvalidInputError(
+                f"search parameter {name!r} contains the control character {control}",
+                expression=name,
+                message_id="TH-SEARCH-CONTROL-CHARACTER",
+            )
         base = name.partition(":")[0]
         if name in CONTROL_PARAMETERS:
             continue

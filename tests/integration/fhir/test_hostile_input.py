@@ -105,3 +105,45 @@ async def test_injection_strings_are_just_data(client: httpx.AsyncClient) -> Non
     assert r.status_code == 201
     found = (await client.get("/fhir/Patient", params={"family:exact": evil})).json()
     assert found["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/fhir/Patient", b'{"resourceType": "Patient", "name": [{"family": "A\\u0000B"}]}'),
+        ("POST", "/fhir/Patient", b'{"resourceType": "Patient", "name": [{"given": ["A\\u001bB"]}]}'),
+        ("GET", "/fhir/Patient?name=A%00B", None),
+        ("GET", "/fhir/Patient?na%00me=x", None),
+        ("GET", "/fhir/Patient/abc%00", None),
+        ("DELETE", "/fhir/Patient/abc%00", None),
+        ("POST", "/fhir/Patient/_search", b"name=A%00B"),
+    ],
+)
+async def test_control_characters_are_refused_before_the_database(
+    client: httpx.AsyncClient, method: str, url: str, body: bytes | None
+) -> None:
+    # FHIR strings allow no control characters but tab/CR/LF; PostgreSQL text cannot hold U+0000 at all
+    content_type = "application/x-www-form-urlencoded" if url.endswith("_search") else FHIR
+    r = await client.request(method, url, content=body, headers={"content-type": content_type})
+    assert r.status_code == 400, r.text
+    assert "control character U+00" in r.text
+    await assert_nothing_stored(client)
+
+
+async def test_tabs_and_line_breaks_stay_allowed(client: httpx.AsyncClient) -> None:
+    body = {"resourceType": "Patient", "name": [{"text": "Nancy\tAnn\r\nBerggren"}]}
+    r = await client.post("/fhir/Patient", content=orjson.dumps(body), headers={"content-type": FHIR})
+    assert r.status_code == 201, r.text
+
+
+async def test_control_characters_in_bundle_entry_urls(client: httpx.AsyncClient) -> None:
+    get = {"request": {"method": "GET", "url": "Patient/abc\u0000"}}
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [get]}
+    r = await client.post("/fhir", content=orjson.dumps(batch), headers={"content-type": FHIR})
+    assert r.status_code == 200, r.text
+    (entry,) = r.json()["entry"]
+    assert entry["response"]["status"].startswith("400") and "control character U+0000" in r.text
+    delete = {"request": {"method": "DELETE", "url": "Patient/x\u0000"}}
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [delete]}
+    r = await client.post("/fhir", content=orjson.dumps(transaction), headers={"content-type": FHIR})
+    assert r.status_code == 400 and "control character U+0000" in r.text
