@@ -261,7 +261,8 @@ def parse_search_request(
     elements: list[str] = []
     singles: dict[str, str] = {}
     for name, raw in params:
-        if (control := control_character(name + raw)) is not None:
+        # a value reaches the database; an unknown name only the "unknown parameter" report
+        if (control := control_character(raw)) is not None:
             raise InvalidInputError(
                 f"search parameter {name!r} contains the control character {control}",
                 expression=name,
