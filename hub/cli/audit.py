@@ -9,7 +9,9 @@ printed by ``telehub audit head`` into the operations log, a ticket or a notary 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +25,7 @@ app = typer.Typer(help="The audit log: verify its hash chain, print its head.", 
 console = Console()
 err = Console(stderr=True)
 CHUNK = 5_000
+T = TypeVar("T")
 ANCHOR = typer.Option([], "--anchor", help="SEQ:HASH printed earlier by `telehub audit head` (repeatable).")
 
 
@@ -91,6 +94,23 @@ async def verify_log(db: Database) -> VerifyResult:
         after, prev = rows[-1].seq, rows[-1].row_hash
 
 
+def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured database; a storage or configuration error exits 2 with its message."""
+
+    async def run() -> T:
+        db = Database(Settings().database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(run())
+    except HubError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def verify(
     anchor: list[str] = ANCHOR,
@@ -98,23 +118,15 @@ def verify(
     """Check every row's hash and its link to the previous row, and the anchors; exit 1 at the first break."""
     anchors = [Anchor.parse(text) for text in anchor]
 
-    async def run() -> VerifyResult:
-        db = Database(Settings().database_url)
-        try:
-            result = await verify_log(db)
-            if result.broken_seq is None:
-                contradicted = await check_anchors(db, anchors)
-                if contradicted is not None:
-                    return VerifyResult(result.rows, contradicted.broken_seq, contradicted.reason)
-            return result
-        finally:
-            await db.close()
+    async def run(db: Database) -> VerifyResult:
+        result = await verify_log(db)
+        if result.broken_seq is None:
+            contradicted = await check_anchors(db, anchors)
+            if contradicted is not None:
+                return VerifyResult(result.rows, contradicted.broken_seq, contradicted.reason)
+        return result
 
-    try:
-        result = asyncio.run(run())
-    except HubError as exc:
-        err.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
+    result = _on_database(run)
     if result.broken_seq is not None:
         err.print(f"[red]audit chain BROKEN at row {result.broken_seq}: {result.reason}[/red]")
         raise typer.Exit(1)
@@ -126,18 +138,10 @@ def verify(
 def head() -> None:
     """Print the newest row as SEQ:HASH, alone on stdout: keep it outside the database (`verify --anchor`)."""
 
-    async def run() -> tuple[int, str] | None:
-        db = Database(Settings().database_url)
-        try:
-            return await db.run("audit_head", audit_head_txn)
-        finally:
-            await db.close()
+    async def run(db: Database) -> tuple[int, str] | None:
+        return await db.run("audit_head", audit_head_txn)
 
-    try:
-        newest = asyncio.run(run())
-    except HubError as exc:
-        err.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(2) from exc
+    newest = _on_database(run)
     if newest is None:
         err.print("the audit log is empty")
         raise typer.Exit(1)

@@ -139,19 +139,27 @@ INDEX_TABLES: tuple[Table, ...] = (
 
 # ------------------------------------------------------------------ audit (append-only, hash-chained)
 
+
+def _audit_record_columns() -> list[Column[Any]]:
+    """What an audit record holds: chained (audit_log), or waiting for its turn (audit_pending)."""
+    return [
+        Column("recorded_us", BigInteger, nullable=False),
+        Column("action", String(64), nullable=False),
+        Column("outcome", String(16), nullable=False),
+        Column("patient_key", String(64), nullable=True),
+        Column("actor", String(512), nullable=True),
+        Column("organisation", String(64), nullable=True),
+        Column("purpose", String(32), nullable=True),
+        Column("override", Boolean, nullable=False, default=False),
+        Column("record", Text, nullable=False),  # canonical JSON of the BALP-shaped record
+    ]
+
+
 audit_log = Table(
     "audit_log",
     metadata,
     Column("seq", RowId, primary_key=True, autoincrement=True),
-    Column("recorded_us", BigInteger, nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("patient_key", String(64), nullable=True),
-    Column("actor", String(512), nullable=True),
-    Column("organisation", String(64), nullable=True),
-    Column("purpose", String(32), nullable=True),
-    Column("override", Boolean, nullable=False, default=False),
-    Column("record", Text, nullable=False),  # canonical JSON of the BALP-shaped record
+    *_audit_record_columns(),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_patient", "patient_key", "seq"),
@@ -164,15 +172,7 @@ audit_pending = Table(
     "audit_pending",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("recorded_us", BigInteger, nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("patient_key", String(64), nullable=True),
-    Column("actor", String(512), nullable=True),
-    Column("organisation", String(64), nullable=True),
-    Column("purpose", String(32), nullable=True),
-    Column("override", Boolean, nullable=False, default=False),
-    Column("record", Text, nullable=False),
+    *_audit_record_columns(),
 )
 
 # ------------------------------------------------------------------ Danish negative consent (from Consent)

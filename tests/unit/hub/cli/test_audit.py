@@ -10,31 +10,18 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.storage import AuditRow, Database, append_audit_txn, audit_rows_txn
+from hub.storage import Database, append_audit_txn, audit_rows_txn
 from security import chain_hash
+from tests.unit.hub.storage.test_audit_store import audit_row
 
 runner = CliRunner()
-
-
-def _row(n: int) -> AuditRow:
-    return AuditRow(
-        recorded_us=n,
-        action="read",
-        outcome="0",
-        patient_key="2512484916",
-        actor="Dr. Ærø",
-        organisation=None,
-        purpose="TREAT",
-        override=False,
-        record=f'{{"n":{n}}}'.encode(),
-    )
 
 
 async def _append(url: str, numbers: range) -> None:
     db = Database(url)
     try:
         for n in numbers:
-            await db.run_write("t", append_audit_txn, db.engine, [_row(n)], chain_hash)
+            await db.run_write("t", append_audit_txn, db.engine, [audit_row(n)], chain_hash)
     finally:
         await db.close()
 

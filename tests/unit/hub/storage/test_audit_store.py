@@ -14,7 +14,8 @@ from hub.storage import AuditRow, Database, append_audit_txn, audit_rows_txn
 from security import chain_hash
 
 
-def _row(n: int, note: str = "") -> AuditRow:
+def audit_row(n: int, note: str = "") -> AuditRow:
+    """A read record numbered ``n`` (``recorded_us``), with Danish letters and an emoji in it."""
     record = f'{{"n":{n},"who":"Søren Ærø 🩺","note":"{note}"}}'.encode()
     return AuditRow(
         recorded_us=n,
@@ -51,7 +52,10 @@ async def _pending(db: Database) -> int:
 async def test_concurrent_transactions_make_one_unbroken_chain(database: Database) -> None:
     # half chain at commit (a change's transaction), half at once (batched read records): one lock, one chain
     await asyncio.gather(
-        *(_append(database, [_row(2 * i), _row(2 * i + 1)], at_commit=i % 2 == 0) for i in range(20))
+        *(
+            _append(database, [audit_row(2 * i), audit_row(2 * i + 1)], at_commit=i % 2 == 0)
+            for i in range(20)
+        )
     )
     rows = await _all_rows(database)
     assert len(rows) == 40
@@ -67,19 +71,19 @@ async def test_concurrent_transactions_make_one_unbroken_chain(database: Databas
 
 async def test_rolled_back_work_leaves_no_audit_rows(database: Database) -> None:
     async def failing(conn: AsyncConnection) -> None:
-        await append_audit_txn(conn, database.engine, [_row(1, "rolled back")], chain_hash)
+        await append_audit_txn(conn, database.engine, [audit_row(1, "rolled back")], chain_hash)
         raise RuntimeError("the change fails after its audit row was written")
 
     with pytest.raises(RuntimeError):
         await database.run_write("test_audit_fail", failing)
 
     async def partly(conn: AsyncConnection) -> None:
-        await append_audit_txn(conn, database.engine, [_row(2, "kept")], chain_hash)
+        await append_audit_txn(conn, database.engine, [audit_row(2, "kept")], chain_hash)
         with pytest.raises(RuntimeError):
             async with conn.begin_nested():
-                await append_audit_txn(conn, database.engine, [_row(3, "savepoint")], chain_hash)
+                await append_audit_txn(conn, database.engine, [audit_row(3, "savepoint")], chain_hash)
                 raise RuntimeError("the savepoint's work is undone")
-        await append_audit_txn(conn, database.engine, [_row(4, "kept too")], chain_hash)
+        await append_audit_txn(conn, database.engine, [audit_row(4, "kept too")], chain_hash)
 
     await database.run_write("test_audit_partly", partly)
     rows = await _all_rows(database)
@@ -89,13 +93,13 @@ async def test_rolled_back_work_leaves_no_audit_rows(database: Database) -> None
 
 
 async def test_the_database_computes_the_python_hash(database: Database) -> None:
-    await _append(database, [_row(1), _row(2, 'quote \\" and newline \\n')])
+    await _append(database, [audit_row(1), audit_row(2, 'quote \\" and newline \\n')])
 
     async def direct(conn: AsyncConnection) -> None:  # an audit-only transaction chains at once, same lock
-        await append_audit_txn(conn, database.engine, [_row(3)], chain_hash, at_commit=False)
+        await append_audit_txn(conn, database.engine, [audit_row(3)], chain_hash, at_commit=False)
 
     await database.run_write("test_audit_direct", direct)
-    await _append(database, [_row(4)])
+    await _append(database, [audit_row(4)])
     assert (await verify_log(database)).broken_seq is None
     first, second, *_ = await _all_rows(database)
     assert first.prev_hash == "0" * 64
