@@ -112,6 +112,8 @@ class Authenticator:
             clock_skew=skew,
             audience=security.saml_audience,
             allow_sha1=security.saml_allow_sha1,
+            replay_scope=security.saml_replay_scope,
+            verified_card_cache_size=security.saml_verified_card_cache_size,
         )
 
     def min_auth_level(self, door: Door) -> int:

@@ -39,6 +39,18 @@ class SecurityMode(enum.Enum):
     OPEN = "open"
 
 
+class ReplayScope(enum.Enum):
+    """What an ID card's replay defence remembers until the card expires.
+
+    ``card``: the card itself (``sosi:IDCardID``): each card is accepted once.  ``message``: the card's
+    messages (``wsa:MessageID``, else DGWS ``medcom:MessageID``): one card serves many requests, as DGWS
+    clients use it, and each message is accepted once.
+    """
+
+    CARD = "card"
+    MESSAGE = "message"
+
+
 class Strictness(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -85,6 +97,10 @@ class SecuritySettings(BaseModel):
     saml_allow_sha1: bool = False
     # assertion ids remembered against replay (in-memory, per process)
     replay_cache_size: int = 100_000
+    # "card": an ID card is accepted once; "message": a card serves many messages, each accepted once
+    saml_replay_scope: ReplayScope = ReplayScope.CARD
+    # signature-verified ID cards remembered by their exact bytes until they expire ("message" scope only)
+    saml_verified_card_cache_size: int = Field(default=10_000, ge=0)
     jwks_cache_seconds: int = 300
     clock_skew_seconds: int = 60
     # dev mode signing material (generated under data_dir when absent)

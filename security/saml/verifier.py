@@ -17,8 +17,12 @@ refused before and after the cryptography:
 
 Then SAML 2.0 Core §2.5.1 Conditions (NotBefore / NotOnOrAfter, with clock skew, and the
 audience when one is configured), the per-door minimum ``sosi:AuthenticationLevel``, the
-mapping to a Principal, and finally the replay cache (the card's ``sosi:IDCardID``, or the
-assertion ID for plain SAML, remembered until NotOnOrAfter).  Every refusal is an
+mapping to a Principal, and finally the replay cache, by scope (``ReplayScope``): ``card``
+remembers the card (its ``sosi:IDCardID``, or the assertion ID for plain SAML) until NotOnOrAfter, so
+each card is accepted once; ``message`` remembers card + ``wsa:MessageID`` (else DGWS
+``medcom:MessageID``), so a card serves many messages, as DGWS clients use it, and each message is
+accepted once.  In ``message`` scope a card whose exact bytes were verified before is not verified
+again (:mod:`security.saml.card_cache`); every other check still runs.  Every refusal is an
 :class:`~hub.core.errors.AuthenticationError` whose message says which check failed.
 """
 
@@ -40,8 +44,10 @@ from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from hub.core.errors import AuthenticationError, ConfigurationError
+from hub.core.settings import ReplayScope
 from hub.core.xml_safety import parse_xml
 from security.principal import Principal
+from security.saml.card_cache import VerifiedCardCache, card_key
 from security.saml.idcard import ASSERTION_TAG, DS_NS, SAML_NS, IdCard, principal_from_id_card, read_id_card
 from security.saml.replay import ReplayCache
 
@@ -66,6 +72,17 @@ _ID_NAMES = frozenset({"id", "ID", "Id"})
 _local = threading.local()
 _EMBEDDED_CERTIFICATE = f"{{{DS_NS}}}KeyInfo/{{{DS_NS}}}X509Data/{{{DS_NS}}}X509Certificate"
 _EMBEDDED_CACHE = 64  # distinct trusted signing certificates remembered by their base64 text
+_SOAP_HEADERS = (
+    "{http://www.w3.org/2003/05/soap-envelope}Header",
+    "{http://schemas.xmlsoap.org/soap/envelope/}Header",
+)
+_WSA_MESSAGE_ID = "{http://www.w3.org/2005/08/addressing}MessageID"
+_DGWS_MESSAGE_ID = (
+    "{http://www.medcom.dk/dgws/2006/04/dgws-1.0.xsd}Header/"
+    "{http://www.medcom.dk/dgws/2006/04/dgws-1.0.xsd}Linking/"
+    "{http://www.medcom.dk/dgws/2006/04/dgws-1.0.xsd}MessageID"
+)
+_MAX_MESSAGE_ID = 512
 
 
 def _id_count(root: etree._Element, value: str) -> int:
@@ -118,11 +135,20 @@ class IdCardVerifier:
         clock_skew: timedelta,
         audience: str | None = None,
         allow_sha1: bool = False,
+        replay_scope: ReplayScope = ReplayScope.CARD,
+        verified_card_cache_size: int = 10_000,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._trusted = {_fingerprint(c): c for c in trusted}
         self._embedded: dict[str, x509.Certificate] = {}  # X509Certificate text -> the pinned certificate
         self._replay = replay_cache
+        self._scope = replay_scope
+        # in "card" scope every card is new, so remembering verified cards would only cost memory
+        self._verified = (
+            VerifiedCardCache(verified_card_cache_size, clock=clock)
+            if replay_scope is ReplayScope.MESSAGE and verified_card_cache_size > 0
+            else None
+        )
         self._skew = clock_skew
         self._audience = audience
         self._clock = clock
@@ -152,8 +178,9 @@ class IdCardVerifier:
         if not self._trusted:
             raise AuthenticationError("ID cards are not accepted: no trusted issuer certificate configured")
         root = parse_xml(message) if isinstance(message, bytes) else message.getroottree().getroot()
+        message_id = _message_id(root) if self._scope is ReplayScope.MESSAGE else None
         assertion = self._the_assertion(root)
-        card = read_id_card(self._verify_signature(assertion, root))
+        card = self._verified_card(assertion, root)
         self._check_conditions(card)
         principal = principal_from_id_card(card)
         level = principal.authentication_level
@@ -161,12 +188,14 @@ class IdCardVerifier:
             raise AuthenticationError(
                 f"ID card authentication level {level} is below the minimum {min_auth_level} for this service"
             )
-        replay_key = principal.token_id or card.assertion_id
+        replay_key = f"{card.issuer}|{principal.token_id or card.assertion_id}"
         if card.card_type is not None and principal.token_id == card.assertion_id:
             raise AuthenticationError("DGWS ID card lacks sosi:IDCardID: it cannot be guarded against replay")
+        if message_id is not None:
+            replay_key = f"{replay_key}|{message_id}"
         expires = card.not_on_or_after
         assert expires is not None  # _check_conditions requires it
-        self._replay.check_and_store(f"{card.issuer}|{replay_key}", expires + self._skew)
+        self._replay.check_and_store(replay_key, expires + self._skew)
         return principal
 
     # ------------------------------------------------------------------ structure (before cryptography)
@@ -191,7 +220,28 @@ class IdCardVerifier:
             )
         return assertion
 
-    def _verify_signature(self, assertion: etree._Element, root: etree._Element) -> etree._Element:
+    def _verified_card(self, assertion: etree._Element, root: etree._Element) -> IdCard:
+        """The card read from the signature-verified assertion (verified now, or before: same bytes)."""
+        signature, id_attribute, card_id = self._bound_signature(assertion, root)
+        # Verify the assertion on its own: signxml then cannot resolve the reference outside it.
+        data = etree.tostring(assertion)
+        key = card_key(data) if self._verified is not None else b""
+        if self._verified is not None:
+            known = self._verified.get(key)
+            if known is not None:
+                return known
+        signed = self._cryptographic_check(data, signature, id_attribute)
+        if signed is None or signed.tag != ASSERTION_TAG or (signed.get("id") or signed.get("ID")) != card_id:
+            raise AuthenticationError("the signed element is not the ID card used: refused (wrapping)")
+        card = read_id_card(signed)
+        if self._verified is not None:
+            self._verified.put(key, card)
+        return card
+
+    def _bound_signature(
+        self, assertion: etree._Element, root: etree._Element
+    ) -> tuple[etree._Element, str, str]:
+        """The assertion's own signature, its id attribute's name and the id: wrapping checks first."""
         lower, upper = assertion.get("id"), assertion.get("ID")
         if lower and upper and lower != upper:
             raise AuthenticationError("ID card carries two different ids (id and ID)")
@@ -202,11 +252,7 @@ class IdCardVerifier:
             raise AuthenticationError(
                 f"id {card_id!r} occurs more than once in the message: refused (signature wrapping)"
             )
-        signature = self._the_signature(assertion, root, card_id)
-        signed = self._cryptographic_check(assertion, signature, "id" if lower else "ID")
-        if signed is None or signed.tag != ASSERTION_TAG or (signed.get("id") or signed.get("ID")) != card_id:
-            raise AuthenticationError("the signed element is not the ID card used: refused (wrapping)")
-        return signed
+        return self._the_signature(assertion, root, card_id), "id" if lower else "ID", card_id
 
     def _the_signature(self, assertion: etree._Element, root: etree._Element, card_id: str) -> etree._Element:
         own = assertion.findall("ds:Signature", _NS)
@@ -251,11 +297,9 @@ class IdCardVerifier:
         return [pinned]
 
     def _cryptographic_check(
-        self, assertion: etree._Element, signature: etree._Element, id_attribute: str
+        self, data: bytes, signature: etree._Element, id_attribute: str
     ) -> etree._Element | None:
         candidates = self._candidates(signature)
-        # Verify the assertion on its own: signxml then cannot resolve the reference outside it.
-        data = etree.tostring(assertion)
         failure: Exception | None = None
         for certificate in candidates:
             try:
@@ -286,6 +330,26 @@ class IdCardVerifier:
             raise AuthenticationError(f"ID card has expired (NotOnOrAfter {expired})")
         if self._audience is not None and self._audience not in card.audiences:
             raise AuthenticationError(f"ID card is not meant for audience {self._audience!r}")
+
+
+def _message_id(root: etree._Element) -> str:
+    """The message's ``wsa:MessageID`` (else DGWS ``medcom:MessageID``): the replay key of "message" scope."""
+    for tag in _SOAP_HEADERS:
+        header = root.find(tag)
+        if header is None:
+            continue
+        found = header.findtext(_WSA_MESSAGE_ID) or header.findtext(_DGWS_MESSAGE_ID)
+        value = (found or "").strip()
+        if not value:
+            break
+        if len(value) > _MAX_MESSAGE_ID or not value.isprintable():
+            raise AuthenticationError(
+                f"the message id must be printable and at most {_MAX_MESSAGE_ID} characters"
+            )
+        return value
+    raise AuthenticationError(
+        "message-scoped replay defence needs a SOAP header with wsa:MessageID (or medcom:MessageID)"
+    )
 
 
 def _b64(text: str) -> bytes:

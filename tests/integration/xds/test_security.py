@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conformance.suites.xds_client import XdsClient
+from conformance.suites.xds_client import SOAP_XML, XdsClient
 from hub.app import build_app
 from hub.core.xml_safety import parse_xml
 from hub.storage import BlockRow, audit_rows_txn, ensure_ready, insert_new_txn, replace_blocks_txn
@@ -21,7 +21,7 @@ from security import DevCredentialRequest, PurposeOfUse, Role
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
 from tests.xds_calls import APPROVED, patient_param
-from xds import DocumentRequest
+from xds import Action, DocumentRequest, build_envelope, envelope_bytes
 from xds.stored_queries import StoredQueryId, adhoc_query_request_element
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -83,6 +83,34 @@ async def test_missing_and_replayed_id_cards(dev_app: tuple[Any, httpx.AsyncClie
     replay = await once.query(_find())
     assert replay.status_code == 401 and replay.fault and "replay" in replay.fault.lower()
     assert await _audit(app) == [("login-failure", "4"), ("ITI-18", "0"), ("login-failure", "4")]
+
+
+async def test_message_scope_lets_one_card_carry_many_messages(database_url: str, tmp_path: Path) -> None:
+    """DGWS clients reuse an ID card for hours: in scope "message" each message (not card) is single-use."""
+    security = {"mode": "dev", "saml_replay_scope": "message"}
+    app = build_app(make_settings(database_url, tmp_path / "var", security=security))
+    services = app.state.services
+    await ensure_ready(services.fhir.db)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            reused = client(app, http, physician_card())
+            assert [(await reused.query(_find())).status for _ in range(3)] == ["Success"] * 3
+            assert reused.security_header is not None
+            same = envelope_bytes(
+                build_envelope(
+                    Action.ITI_18, _find(), extra_headers=(reused.security_header,), message_id="urn:uuid:m-1"
+                )
+            )
+            headers = {"content-type": SOAP_XML}
+            first = await http.post("/xds/registry", content=same, headers=headers)
+            again = await http.post("/xds/registry", content=same, headers=headers)
+        assert first.status_code == 200
+        assert again.status_code == 401 and b"already used" in again.content
+        assert (await _audit(app))[-2:] == [("ITI-18", "0"), ("login-failure", "4")]
+    finally:
+        await services.xds.close()
+        await services.fhir.audit.close()
+        await services.fhir.db.close()
 
 
 async def test_roles_decide(dev_app: tuple[Any, httpx.AsyncClient]) -> None:
