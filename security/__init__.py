@@ -55,7 +55,13 @@ from security.principal import (
     Role,
     parse_purpose,
 )
-from security.saml import IdCardVerifier, InMemoryReplayCache, ReplayCache, read_id_card_untrusted
+from security.saml import (
+    IdCardVerifier,
+    InMemoryReplayCache,
+    ReplayCache,
+    ReplayClaim,
+    read_id_card_untrusted,
+)
 from security.scopes import Permission, ScopeContext, SmartScope, parse_scopes, scopes_permit
 
 __all__ = [
@@ -93,6 +99,7 @@ __all__ = [
     "PurposeOfUse",
     "RemoteJwks",
     "ReplayCache",
+    "ReplayClaim",
     "ResourceClass",
     "Role",
     "ScopeContext",

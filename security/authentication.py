@@ -40,7 +40,7 @@ from security.principal import (
     override_reason_problem,
     parse_purpose,
 )
-from security.saml.replay import InMemoryReplayCache, ReplayCache
+from security.saml.replay import InMemoryReplayCache, ReplayCache, ReplayClaim
 from security.saml.verifier import IdCardVerifier, load_trusted_certificates
 
 logger = logging.getLogger("telehub.security")
@@ -139,12 +139,26 @@ class Authenticator:
         *,
         door: Door = Door.XDS,
     ) -> Principal:
-        """SOAP: the Principal of the ID card in ``message`` (envelope, wsse:Security or assertion)."""
+        """SOAP: the Principal of the ID card in ``message`` (envelope, wsse:Security or assertion).
+
+        Replay is checked in this process only; the doors use :meth:`authenticate_id_card_claim`.
+        """
+        return self.authenticate_id_card_claim(message, headers, door=door)[0]
+
+    def authenticate_id_card_claim(
+        self,
+        message: bytes | etree._Element,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        *,
+        door: Door = Door.XDS,
+    ) -> tuple[Principal, ReplayClaim | None]:
+        """As :meth:`authenticate_id_card`, with the replay key the door must claim in the shared store
+        (``None`` in ``open`` mode, where no card is read)."""
         fields = self._headers(headers)
         if self.mode is SecurityMode.OPEN:
-            return apply_purpose_headers(OPEN_PRINCIPAL, fields)
-        principal = self._saml.verify(message, min_auth_level=self.min_auth_level(door))
-        return apply_purpose_headers(principal, fields)
+            return apply_purpose_headers(OPEN_PRINCIPAL, fields), None
+        principal, claim = self._saml.verify_claim(message, min_auth_level=self.min_auth_level(door))
+        return apply_purpose_headers(principal, fields), claim
 
     def _headers(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
         return request_headers(headers, max_bytes=self._max_header_bytes)

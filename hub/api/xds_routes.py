@@ -87,9 +87,14 @@ def _action(envelope: SoapEnvelope, allowed: frozenset[Action], door: str) -> Ac
     return envelope.require_action(allowed)
 
 
-def _authenticate(xds: XdsService, request: Request, root: etree._Element) -> Principal:
+async def _authenticate(xds: XdsService, request: Request, root: etree._Element) -> Principal:
     try:
-        return xds.authenticator.authenticate_id_card(root, request.headers.items(), door=Door.XDS)
+        principal, claim = xds.authenticator.authenticate_id_card_claim(
+            root, request.headers.items(), door=Door.XDS
+        )
+        if claim is not None:
+            await xds.claim_replay(claim)  # other workers, and this one before a restart
+        return principal
     except AuthenticationError as error:
         xds.record_login_failure(error.message, _client(request))
         raise
@@ -148,7 +153,7 @@ async def _door(request: Request, allowed: frozenset[Action], door: str) -> Resp
         envelope = parse_envelope(root)
         relates_to = envelope.message_id
         action = _action(envelope, allowed, door)
-        principal = _authenticate(xds, request, root)
+        principal = await _authenticate(xds, request, root)
         return await _dispatch(xds, Caller(principal, _client(request)), action, envelope, mtom)
     except XdsError as error:
         if action is None:

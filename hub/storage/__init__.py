@@ -31,6 +31,7 @@ from hub.storage.registry_search import (
     withheld_entries_exist_txn,
 )
 from hub.storage.registry_store import delete_objects_txn, insert_registry_txn, update_objects_txn
+from hub.storage.replay_store import claim_replay_key_txn
 from hub.storage.repository_store import (
     insert_repository_documents_txn,
     referenced_blob_keys_txn,
@@ -84,6 +85,7 @@ __all__ = [
     "audit_rows_txn",
     "audit_search_txn",
     "blocked_keys_txn",
+    "claim_replay_key_txn",
     "count_txn",
     "current_versions_txn",
     "delete_objects_txn",

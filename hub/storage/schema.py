@@ -190,6 +190,18 @@ consent_block = Table(
     Index("ix_consent_block_rid", "consent_rid"),
 )
 
+# ------------------------------------------------------------------ replay defence (revision 0006)
+# One row per single-use credential key (an ID card, or an ID card + message id), kept until the credential
+# expires, so every worker and a restarted process refuse a replay (``hub.storage.replay_store``).
+
+replay_guard = Table(
+    "replay_guard",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),  # SHA-256 hex of the replay key
+    Column("expires_us", BigInteger, nullable=False),  # epoch microseconds (incl. clock skew)
+    Index("ix_replay_guard_expires", "expires_us"),
+)
+
 # -------------------------------------------------------------- XDS.b registry + repository (revision 0003)
 # Native tables (IHE ITI TF-3 4.1; stored-query parameters of ITI TF-2a 3.18.4.1.2.3.7 each get an indexed
 # column or a code table).  ``ebrim`` keeps every object's registry-form ebRIM 3.0 XML so query responses

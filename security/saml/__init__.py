@@ -11,7 +11,7 @@ from security.saml.idcard import (
     read_id_card,
     read_id_card_untrusted,
 )
-from security.saml.replay import InMemoryReplayCache, ReplayCache
+from security.saml.replay import InMemoryReplayCache, ReplayCache, ReplayClaim
 from security.saml.verifier import IdCardVerifier, load_trusted_certificates
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "IdCardVerifier",
     "InMemoryReplayCache",
     "ReplayCache",
+    "ReplayClaim",
     "SamlAttribute",
     "load_trusted_certificates",
     "principal_from_id_card",

@@ -2,8 +2,8 @@
 
 SAML 2.0 Profiles §4.1.4.5 (a relying party keeps the ids of consumed assertions at least until
 their NotOnOrAfter).  :class:`ReplayCache` is the seam: the in-memory cache below serves one
-process; a database-backed implementation (a row per id with its expiry, a unique index, and a
-periodic delete of expired rows) can replace it for several workers without touching callers.
+process; the doors then claim the same key in the database (:class:`ReplayClaim`, table
+``replay_guard``), which every worker shares and a restart keeps.
 
 The in-memory cache is bounded.  When it is full of unexpired ids it refuses new ones
 (fail closed) instead of forgetting old ones, which would re-open them for replay; only
@@ -12,13 +12,32 @@ signature-verified cards from a pinned issuer reach it, so filling it takes a tr
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from hub.core.errors import AuthenticationError
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayClaim:
+    """A single-use key that passed this process's cache; the caller claims it in the shared store too.
+
+    The in-memory cache sees one process.  The door claims ``key_hash`` in the database until
+    ``expires_at`` (``hub.storage.claim_replay_key_txn``), so other workers and a restarted process refuse
+    the same card (scope ``card``) or message (scope ``message``) as well.
+    """
+
+    key: str
+    expires_at: datetime
+
+    @property
+    def key_hash(self) -> str:
+        return hashlib.sha256(self.key.encode("utf-8")).hexdigest()
 
 
 class ReplayCache(Protocol):

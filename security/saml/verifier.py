@@ -49,7 +49,7 @@ from hub.core.xml_safety import parse_xml
 from security.principal import Principal
 from security.saml.card_cache import VerifiedCardCache, card_key
 from security.saml.idcard import ASSERTION_TAG, DS_NS, SAML_NS, IdCard, principal_from_id_card, read_id_card
-from security.saml.replay import ReplayCache
+from security.saml.replay import ReplayCache, ReplayClaim
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 _SIGNATURE_TAG = f"{{{DS_NS}}}Signature"
@@ -175,6 +175,12 @@ class IdCardVerifier:
         ``message`` is a SOAP envelope, a ``wsse:Security`` header or a bare assertion, as bytes
         or as an element of an already parsed document (the whole document is inspected).
         """
+        return self.verify_claim(message, min_auth_level=min_auth_level)[0]
+
+    def verify_claim(
+        self, message: bytes | etree._Element, *, min_auth_level: int
+    ) -> tuple[Principal, ReplayClaim]:
+        """As :meth:`verify`, with the replay key that the caller must also claim in the shared store."""
         if not self._trusted:
             raise AuthenticationError("ID cards are not accepted: no trusted issuer certificate configured")
         root = parse_xml(message) if isinstance(message, bytes) else message.getroottree().getroot()
@@ -195,8 +201,9 @@ class IdCardVerifier:
             replay_key = f"{replay_key}|{message_id}"
         expires = card.not_on_or_after
         assert expires is not None  # _check_conditions requires it
-        self._replay.check_and_store(replay_key, expires + self._skew)
-        return principal
+        claim = ReplayClaim(replay_key, expires + self._skew)
+        self._replay.check_and_store(claim.key, claim.expires_at)
+        return principal, claim
 
     # ------------------------------------------------------------------ structure (before cryptography)
 

@@ -9,12 +9,14 @@ document processors (e.g. PHMR -> Observations) are given at construction or add
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
+from hub.core.errors import AuthenticationError
 from hub.core.settings import Settings
 from hub.fhir import AuditWriter
-from hub.storage import BlobStore, Database, FileBlobStore
-from security import AuditAction, AuditOutcome, Authenticator, Principal
+from hub.storage import BlobStore, Database, FileBlobStore, claim_replay_key_txn
+from security import AuditAction, AuditOutcome, Authenticator, Principal, ReplayClaim
 from xds.messages import DocumentRequest, ProvideAndRegisterRequest, RemoveObjectsRequest
 from xds.model import DocumentEntry, SubmitObjectsRequest
 from xds.services.audit_records import AuditFacts, audit_rows
@@ -29,6 +31,8 @@ from xds.services.submission import SubmissionResult
 from xds.services.submit_document import submit_document
 from xds.services.update import update
 from xds.stored_queries import StoredQueryRequest
+
+_REPLAY_PURGE_SECONDS = 60.0  # how often a worker deletes expired replay_guard rows
 
 
 class XdsService:
@@ -54,6 +58,7 @@ class XdsService:
             processors=processors or ProcessorRegistry(),
             audit=audit or AuditWriter(db),
         )
+        self._replay_purged = 0.0
 
     @property
     def processors(self) -> ProcessorRegistry:
@@ -98,6 +103,26 @@ class XdsService:
     ) -> SubmissionResult:
         """A document without (or with) metadata: processors derive it, then the ITI-41 pipeline runs."""
         return await submit_document(self.runtime, caller, data, mime_type, entry=entry)
+
+    async def claim_replay(self, claim: ReplayClaim) -> None:
+        """Claim an ID card's replay key in the database (all workers, across restarts): a second use of the
+        same card (scope ``card``) or message (scope ``message``) before it expires is refused."""
+        now = time.time()
+        purge = now - self._replay_purged >= _REPLAY_PURGE_SECONDS
+        if purge:
+            self._replay_purged = now
+        claimed = await self.db.run_write(
+            "replay-claim",
+            claim_replay_key_txn,
+            claim.key_hash,
+            expires_us=int(claim.expires_at.timestamp() * 1_000_000),
+            now_us=int(now * 1_000_000),
+            purge=purge,
+        )
+        if not claimed:
+            raise AuthenticationError(
+                "ID card already used (replay refused: seen by another worker or before a restart)"
+            )
 
     def record_login_failure(self, detail: str, client_address: str = "") -> None:
         """Audit a refused credential (no Principal exists for it)."""

@@ -5,6 +5,7 @@ ITI-43; every transaction is audited."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +29,29 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 SOR = "123456789012"
 
 
-@pytest.fixture
-async def dev_app(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    app = build_app(make_settings(database_url, tmp_path / "var", security={"mode": "dev"}))
+@asynccontextmanager
+async def serving(
+    database_url: str, data_dir: Path, **security: str
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """One hub process (a worker) in dev security mode over ``database_url``; dev keys under ``data_dir``."""
+    app = build_app(make_settings(database_url, data_dir, security={"mode": "dev", **security}))
     services = app.state.services
     await ensure_ready(services.fhir.db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield app, http
-    await services.xds.close()
-    await services.fhir.audit.close()
-    await services.fhir.db.close()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            yield app, http
+    finally:
+        await services.xds.close()
+        await services.fhir.audit.close()
+        await services.fhir.db.close()
+
+
+@pytest.fixture
+async def dev_app(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    async with serving(database_url, tmp_path / "var") as served:
+        yield served
 
 
 def client(app: Any, http: httpx.AsyncClient, request: DevCredentialRequest | None) -> XdsClient:
@@ -85,32 +97,50 @@ async def test_missing_and_replayed_id_cards(dev_app: tuple[Any, httpx.AsyncClie
     assert await _audit(app) == [("login-failure", "4"), ("ITI-18", "0"), ("login-failure", "4")]
 
 
+def _fixed_message(reused: XdsClient, message_id: str) -> bytes:
+    assert reused.security_header is not None
+    return envelope_bytes(
+        build_envelope(Action.ITI_18, _find(), extra_headers=(reused.security_header,), message_id=message_id)
+    )
+
+
+async def _post(http: httpx.AsyncClient, envelope: bytes) -> httpx.Response:
+    return await http.post("/xds/registry", content=envelope, headers={"content-type": SOAP_XML})
+
+
 async def test_message_scope_lets_one_card_carry_many_messages(database_url: str, tmp_path: Path) -> None:
     """DGWS clients reuse an ID card for hours: in scope "message" each message (not card) is single-use."""
-    security = {"mode": "dev", "saml_replay_scope": "message"}
-    app = build_app(make_settings(database_url, tmp_path / "var", security=security))
-    services = app.state.services
-    await ensure_ready(services.fhir.db)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-            reused = client(app, http, physician_card())
-            assert [(await reused.query(_find())).status for _ in range(3)] == ["Success"] * 3
-            assert reused.security_header is not None
-            same = envelope_bytes(
-                build_envelope(
-                    Action.ITI_18, _find(), extra_headers=(reused.security_header,), message_id="urn:uuid:m-1"
-                )
-            )
-            headers = {"content-type": SOAP_XML}
-            first = await http.post("/xds/registry", content=same, headers=headers)
-            again = await http.post("/xds/registry", content=same, headers=headers)
+    async with serving(database_url, tmp_path / "var", saml_replay_scope="message") as (app, http):
+        reused = client(app, http, physician_card())
+        assert [(await reused.query(_find())).status for _ in range(3)] == ["Success"] * 3
+        same = _fixed_message(reused, "urn:uuid:m-1")
+        first, again = await _post(http, same), await _post(http, same)
         assert first.status_code == 200
         assert again.status_code == 401 and b"already used" in again.content
         assert (await _audit(app))[-2:] == [("ITI-18", "0"), ("login-failure", "4")]
-    finally:
-        await services.xds.close()
-        await services.fhir.audit.close()
-        await services.fhir.db.close()
+
+
+@pytest.mark.parametrize("scope", ["card", "message"])
+async def test_replay_is_refused_by_every_worker_and_after_a_restart(
+    database_url: str, tmp_path: Path, scope: str
+) -> None:
+    """Each worker has its own in-memory cache; the database claim makes a replay fail on the others too."""
+    data_dir = tmp_path / "var"  # shared: both workers trust the same dev STS key
+    async with (
+        serving(database_url, data_dir, saml_replay_scope=scope) as (app_a, http_a),
+        serving(database_url, data_dir, saml_replay_scope=scope) as (app_b, http_b),
+    ):
+        card = client(app_a, http_a, physician_card())
+        message = _fixed_message(card, "urn:uuid:w-1")
+        assert (await _post(http_a, message)).status_code == 200
+        on_b = await _post(http_b, message)
+        assert on_b.status_code == 401 and b"another worker" in on_b.content
+        assert (await _audit(app_b))[-1] == ("login-failure", "4")
+    async with serving(database_url, data_dir, saml_replay_scope=scope) as (_, restarted):
+        after = await _post(restarted, message)
+        assert after.status_code == 401 and b"before a restart" in after.content
+        fresh = await _post(restarted, _fixed_message(card, "urn:uuid:w-2"))
+        assert fresh.status_code == (200 if scope == "message" else 401)
 
 
 async def test_roles_decide(dev_app: tuple[Any, httpx.AsyncClient]) -> None:
