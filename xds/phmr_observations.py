@@ -34,6 +34,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from hub.core.issues import Issue, IssueSeverity, IssueType
+from hub.core.values import value_record
 from hub.core.xml_safety import source_line
 from profiles.cda import (
     CONTEXT_DISPLAYS,
@@ -275,7 +276,7 @@ def _observation(
     return observation
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class _Mappable:
     """The parts of a measurement an Observation cannot do without."""
 

@@ -7,10 +7,9 @@ DK PHMR rules report them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lxml import etree
 
+from hub.core.values import value_record
 from profiles.cda.phmr_content import CodedValue, first_children
 from profiles.cda.timestamps import Hl7Timestamp, parse_ts
 from profiles.cda.vocabulary import Oid, hl7_tag
@@ -32,7 +31,7 @@ _TITLE, _CONFIDENTIALITY, _LANGUAGE = (
 _BIRTH_TIME, _GENDER = hl7_tag("birthTime"), hl7_tag("administrativeGenderCode")
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class InstanceId:
     """An II: ``root`` OID plus optional ``extension``."""
 
@@ -44,7 +43,7 @@ class InstanceId:
         return cls(element.get("root", ""), element.get("extension"))
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class PersonName:
     """A PN reduced to what XDS and FHIR use: one family name, given names in order, one prefix."""
 
@@ -64,7 +63,7 @@ class PersonName:
         return cls(family.strip() if family else None, given, prefix.strip() if prefix else None)
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class Organization:
     ids: tuple[InstanceId, ...]
     name: str | None
@@ -74,7 +73,7 @@ class Organization:
         return next((i.extension for i in self.ids if i.root == Oid.SOR.value and i.extension), None)
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class Participant:
     """An author or legal authenticator: its own ids, person name, role code and organisation."""
 
@@ -95,7 +94,7 @@ class Participant:
         return self.role_code == "SELF" and any(i.root == Oid.CPR.value for i in self.ids)
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class CdaHeader:
     """The header values the hub maps to XDS metadata and FHIR."""
 

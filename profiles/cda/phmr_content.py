@@ -10,10 +10,10 @@ so both see the same measurements.  Structure per PHMR-DK 1.3 (DANISH-STANDARDS 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lxml import etree
 
+from hub.core.values import value_record
 from profiles.cda.timestamps import Hl7Timestamp, parse_ts
 from profiles.cda.vocabulary import NAMESPACES, XSI_NS, MeasurementCodeSystem, PhmrSection
 from profiles.cda.vocabulary import hl7_tag as _t
@@ -44,7 +44,7 @@ _NOT_AVAILABLE = {"", "N/A", "NA", "NI", "UNK"}
 _MEASUREMENT_SYSTEMS = {system.value for system in MeasurementCodeSystem}
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class CodedValue:
     """A CD/CE value (code, codeSystem, displayName) as written in the document."""
 
@@ -57,7 +57,7 @@ class CodedValue:
         return cls(element.get("code", ""), element.get("codeSystem", ""), element.get("displayName"))
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class Bound:
     """One end of an IVL_PQ threshold: a decimal string or a nullFlavor (open end)."""
 
@@ -67,7 +67,7 @@ class Bound:
     null_flavor: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class ThresholdRange:
     """``referenceRange/observationRange`` of CONF-PHMR-DK-36."""
 
@@ -79,7 +79,7 @@ class ThresholdRange:
     high: Bound | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class Measurement:
     """One PHMR numeric observation with its organizer context."""
 
@@ -102,7 +102,7 @@ class Measurement:
     comment: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class DeviceInfo:
     """A device of the Medical Equipment section (participantRole classCode MANU)."""
 
@@ -118,7 +118,7 @@ class DeviceInfo:
     software_revision: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class PhmrContent:
     """Everything the rules and the extraction need from one PHMR body."""
 
@@ -214,7 +214,7 @@ def _comment(relationship: etree._Element) -> str | None:
     return None if text in _NOT_AVAILABLE else text
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class _OrganizerParts:
     """What a result organizer contributes to each of its measurements (read once per organizer)."""
 

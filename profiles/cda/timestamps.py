@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+
+from hub.core.values import value_record
 
 _TS = re.compile(
     r"^(?P<year>\d{4})(?P<month>\d{2})?(?P<day>\d{2})?(?P<hour>\d{2})?(?P<minute>\d{2})?(?P<second>\d{2})?"
@@ -19,7 +20,7 @@ _TS = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@value_record
 class Hl7Timestamp:
     """A parsed TS.  ``instant`` is timezone-aware when the value carried an offset, naive otherwise."""
 
