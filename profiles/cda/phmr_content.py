@@ -54,7 +54,7 @@ class CodedValue:
 
     @classmethod
     def of(cls, element: etree._Element) -> CodedValue:
-        return cls(element.get("code", ""), element.get("codeSystem", ""), element.get("displayName"))
+        return _coded(element)
 
 
 @value_record
@@ -168,18 +168,20 @@ def _first_value(element: etree._Element | None, child: str) -> str | None:
 def _bound(element: etree._Element | None) -> Bound | None:
     if element is None:
         return None
-    return Bound(
-        value=element.get("value"),
-        unit=element.get("unit"),
-        inclusive=element.get("inclusive", "true") != "false",
-        null_flavor=element.get("nullFlavor"),
-    )
+    get = element.get
+    # value, unit, inclusive, null_flavor (positional: see _threshold)
+    return Bound(get("value"), get("unit"), get("inclusive", "true") != "false", get("nullFlavor"))
+
+
+def _coded(element: etree._Element) -> CodedValue:
+    get = element.get
+    return CodedValue(get("code", ""), get("codeSystem", ""), get("displayName"))
 
 
 def _threshold(element: etree._Element) -> ThresholdRange:
     code = value = low = high = None
     templates: set[str] = set()
-    for child in element.iterchildren():
+    for child in element:
         tag = child.tag
         if tag == _TEMPLATE_ID:
             templates.add(child.get("root", ""))
@@ -187,18 +189,19 @@ def _threshold(element: etree._Element) -> ThresholdRange:
             code = child
         elif tag == _VALUE:
             value = child
-            for bound in child.iterchildren():
-                if bound.tag == _LOW:
+            for bound in value:
+                bound_tag = bound.tag
+                if bound_tag == _LOW:
                     low = bound
-                elif bound.tag == _HIGH:
+                elif bound_tag == _HIGH:
                     high = bound
-    return ThresholdRange(
-        element=element,
-        templates=frozenset(templates),
-        code=CodedValue.of(code) if code is not None else None,
-        value_type=value.get(XSI_TYPE) if value is not None else None,
-        low=_bound(low),
-        high=_bound(high),
+    return ThresholdRange(  # positional (in field order): keywords cost 1 us per value, 96 values a document
+        element,
+        frozenset(templates),
+        _coded(code) if code is not None else None,
+        value.get(XSI_TYPE) if value is not None else None,
+        _bound(low),
+        _bound(high),
     )
 
 
@@ -231,7 +234,7 @@ def _organizer_parts(organizer: etree._Element) -> _OrganizerParts:
     templates: set[str] = set()
     observations: list[etree._Element] = []
     status, time = "", None
-    for child in organizer.iterchildren():
+    for child in organizer:
         tag = child.tag
         if tag == _TEMPLATE_ID:
             templates.add(child.get("root", ""))
@@ -255,47 +258,55 @@ def _measurement(
     methods: list[CodedValue] = []
     ranges: list[ThresholdRange] = []
     comment: str | None = None
-    for child in obs.iterchildren():
+    for child in obs:
         tag = child.tag
         if tag == _TEMPLATE_ID:
             templates.add(child.get("root", ""))
         elif tag == _CODE:
             if child.get("code"):
-                codes.append(CodedValue.of(child))
-            codes.extend(CodedValue.of(t) for t in child.iterchildren(_TRANSLATION))
+                codes.append(_coded(child))
+            codes.extend(_coded(t) for t in child.iterchildren(_TRANSLATION))
         elif tag == _VALUE:
             value = child
-        elif tag == _ID and id_element is None:
-            id_element = child
         elif tag == _METHOD:
-            methods.append(CodedValue.of(child))
+            methods.append(_coded(child))
         elif tag == _REFERENCE_RANGE:
             ranges.extend(_threshold(r) for r in child.iterchildren(_OBSERVATION_RANGE))
+        elif tag == _ID:
+            if id_element is None:
+                id_element = child
         elif tag == _STATUS:
             obs_status = child.get("code", "").lower()
         elif tag == _EFFECTIVE_TIME:
             obs_time = child.get("value")
         elif tag == _ENTRY_RELATIONSHIP and comment is None:
             comment = _comment(child)
-    status = "nullified" if obs_status == "nullified" else parts.status
     time_raw = parts.time or obs_time
+    code = None
+    for candidate in codes:
+        if candidate.code and candidate.system in _MEASUREMENT_SYSTEMS:
+            code = candidate
+            break
+    if value is not None:
+        get = value.get
+        number, unit, value_type = get("value"), get("unit"), get(XSI_TYPE)
+    else:
+        number = unit = value_type = None
     return Measurement(
         section=section,
         organizer=organizer,
         observation=obs,
         organizer_templates=parts.templates,
         observation_templates=frozenset(templates),
-        entry_id=(id_element.get("root", ""), id_element.get("extension"))
-        if id_element is not None
-        else None,
-        code=next((c for c in codes if c.system in _MEASUREMENT_SYSTEMS and c.code), None),
+        entry_id=None if id_element is None else (id_element.get("root", ""), id_element.get("extension")),
+        code=code,
         codes=tuple(codes),
-        value=value.get("value") if value is not None else None,
-        unit=value.get("unit") if value is not None else None,
-        value_type=value.get(XSI_TYPE) if value is not None else None,
+        value=number,
+        unit=unit,
+        value_type=value_type,
         time_raw=time_raw,
         time=parse_ts(time_raw),
-        status=status,
+        status="nullified" if obs_status == "nullified" else parts.status,
         method_codes=tuple(methods),
         ranges=tuple(ranges),
         comment=comment,
