@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -97,8 +98,27 @@ def control_character(value: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
+_MEMO_CHARS = 256  # strings up to this length have their verdict remembered
+_MEMO_ENTRIES = 16_384  # at most ~6 MB of remembered strings
+
+
 def check_primitive(type_name: str, value: Any) -> str | None:
-    """``None`` when ``value`` is a valid JSON rendering of ``type_name``, else the reason."""
+    """``None`` when ``value`` is a valid JSON rendering of ``type_name``, else the reason.
+
+    The verdict depends only on (type, value), and the same short strings recur in every resource (code
+    systems, codes, units, profile URLs, references), so short string verdicts are remembered.
+    """
+    if type(value) is str and len(value) <= _MEMO_CHARS:
+        return _check_short_string(type_name, value)
+    return _check(type_name, value)
+
+
+@functools.lru_cache(maxsize=_MEMO_ENTRIES)
+def _check_short_string(type_name: str, value: str) -> str | None:
+    return _check(type_name, value)
+
+
+def _check(type_name: str, value: Any) -> str | None:
     if type_name in _NON_STRING:
         return _NON_STRING[type_name](value)
     if not isinstance(value, str):
