@@ -1,17 +1,37 @@
 """SQL of the shared replay defence (``replay_guard``): a single-use key is claimed once until it expires.
 
-The claim is one write transaction: insert the key's row, or - when a row is there - take it over only if
-it has expired.  Two workers claiming one key at once serialise on the primary key (PostgreSQL makes the
-second insert wait for the first commit), so exactly one of them gets ``True``.
+The claim is ONE atomic statement (``INSERT … ON CONFLICT (key_hash) DO UPDATE … WHERE the row has expired
+RETURNING``): it inserts the key, or takes over a row whose claim has expired, or changes nothing and
+returns no row (a replay).  Two workers claiming one key at once serialise on the primary key
+(PostgreSQL makes the second wait for the first), so exactly one of them gets ``True``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import Insert, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.storage.engines import engine_of
+from hub.storage.engines import StorageEngine, engine_of
 from hub.storage.schema import replay_guard
+
+_CLAIMS: dict[str, Insert] = {}  # the claim statement of each engine, built once
+
+
+def _claim_statement(engine: StorageEngine) -> Insert:
+    statement = _CLAIMS.get(engine.name)
+    if statement is None:
+        statement = (
+            engine.insert_or_update_where(
+                replay_guard,
+                keys=("key_hash",),
+                update={"expires_us": bindparam("new_expiry")},
+                where=replay_guard.c.expires_us <= bindparam("now"),
+            )
+            .values(key_hash=bindparam("key"), expires_us=bindparam("expiry"))
+            .returning(replay_guard.c.key_hash)
+        )
+        _CLAIMS[engine.name] = statement
+    return statement
 
 
 async def claim_replay_key_txn(
@@ -23,15 +43,5 @@ async def claim_replay_key_txn(
     """
     if purge:
         await conn.execute(delete(replay_guard).where(replay_guard.c.expires_us <= now_us))
-    inserted = await conn.execute(
-        engine_of(conn).insert_ignoring_conflicts(replay_guard),
-        {"key_hash": key_hash, "expires_us": expires_us},
-    )
-    if inserted.rowcount == 1:
-        return True
-    taken_over = await conn.execute(
-        update(replay_guard)
-        .where(replay_guard.c.key_hash == key_hash, replay_guard.c.expires_us <= now_us)
-        .values(expires_us=expires_us)
-    )
-    return taken_over.rowcount == 1
+    parameters = {"key": key_hash, "expiry": expires_us, "new_expiry": expires_us, "now": now_us}
+    return (await conn.execute(_claim_statement(engine_of(conn)), parameters)).first() is not None

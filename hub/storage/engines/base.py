@@ -84,6 +84,13 @@ class StorageEngine(abc.ABC):
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""
 
+    @abc.abstractmethod
+    def insert_or_update_where(
+        self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
+    ) -> Insert:
+        """``INSERT … ON CONFLICT (keys) DO UPDATE SET update WHERE where``: one atomic statement that
+        inserts, or updates the existing row only when ``where`` holds for it (else changes nothing)."""
+
 
 class RowValue(ColumnElement[Any]):
     """An index-table value column compared inside a correlated ``EXISTS`` (``rid = resource.rid``).

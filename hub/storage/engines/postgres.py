@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Insert, Integer, Table, bindparam, text
+from sqlalchemy import ARRAY, ColumnElement, Insert, Integer, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -91,6 +91,13 @@ class PostgresEngine(StorageEngine):
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         return postgresql_insert(table).on_conflict_do_nothing()
+
+    def insert_or_update_where(
+        self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
+    ) -> Insert:
+        return postgresql_insert(table).on_conflict_do_update(
+            index_elements=list(keys), set_=dict(update), where=where
+        )
 
     async def insert_rows_of_tables(
         self, conn: AsyncConnection, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]

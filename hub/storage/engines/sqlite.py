@@ -8,7 +8,7 @@ front with ``BEGIN IMMEDIATE``.  Readers run concurrently thanks to WAL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,13 @@ class SqliteEngine(StorageEngine):
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         return sqlite_insert(table).on_conflict_do_nothing()
+
+    def insert_or_update_where(
+        self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
+    ) -> Insert:
+        return sqlite_insert(table).on_conflict_do_update(
+            index_elements=list(keys), set_=dict(update), where=where
+        )
 
     def prepare_location(self) -> None:
         path = self.database_path
