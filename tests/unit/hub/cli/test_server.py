@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from tests.real_server import TELEHUB, free_port, server_env, wait_for
 
 runner = CliRunner()
-
-
-def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEHUB_")}
-    env.update({"TELEHUB_DATABASE_URL": database_url, "TELEHUB_DATA_DIR": str(tmp_path / "var")})
-    return env
 
 
 def test_version() -> None:
@@ -67,37 +59,22 @@ def test_serve_refuses_several_workers_on_sqlite(monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response | None:
-    for _ in range(100):
-        if proc.poll() is not None:
-            return None
-        try:
-            return httpx.get(url, timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    return None
-
-
 @pytest.mark.slow
 def test_serve_answers_over_real_http(database_url: str, tmp_path: Path) -> None:
     """The console script runs uvicorn; PostgreSQL needs ``telehub migrate`` first (the fixture did it)."""
-    port = _free_port()
-    telehub = str(Path(sys.executable).with_name("telehub"))
+    port = free_port()
     log = tmp_path / "serve.log"
     with (
         log.open("wb") as out,
         subprocess.Popen(
-            [telehub, "serve", "--port", str(port)], env=_env(tmp_path, database_url), stdout=out, stderr=out
+            [TELEHUB, "serve", "--port", str(port)],
+            env=server_env(tmp_path, database_url),
+            stdout=out,
+            stderr=out,
         ) as proc,
     ):
         try:
-            response = _wait(f"http://127.0.0.1:{port}/fhir/metadata", proc)
+            response = wait_for(f"http://127.0.0.1:{port}/fhir/metadata", proc)
             assert response is not None, log.read_text()
             assert response.status_code == 200
             assert response.json()["resourceType"] == "CapabilityStatement"
@@ -115,10 +92,12 @@ def test_serve_refuses_unmigrated_postgres(tmp_path: Path) -> None:
     import uuid
 
     url = asyncio.run(_pg_create(f"telehub_empty_{uuid.uuid4().hex[:8]}"))
-    port = _free_port()
-    telehub = str(Path(sys.executable).with_name("telehub"))
+    port = free_port()
     proc = subprocess.run(
-        [telehub, "serve", "--port", str(port)], env=_env(tmp_path, url), capture_output=True, timeout=60
+        [TELEHUB, "serve", "--port", str(port)],
+        env=server_env(tmp_path, url),
+        capture_output=True,
+        timeout=60,
     )
     output = (proc.stdout + proc.stderr).decode()
     assert proc.returncode != 0
@@ -149,16 +128,15 @@ def test_several_workers_share_the_connections_and_stop_together(database_url: s
     import psutil
 
     _postgres_or_skip(database_url)
-    port = _free_port()
-    telehub = str(Path(sys.executable).with_name("telehub"))
+    port = free_port()
     log = tmp_path / "serve.log"
-    command = [telehub, "serve", "--port", str(port), "--workers", "2"]
+    command = [TELEHUB, "serve", "--port", str(port), "--workers", "2"]
     with (
         log.open("wb") as out,
-        subprocess.Popen(command, env=_env(tmp_path, database_url), stdout=out, stderr=out) as proc,
+        subprocess.Popen(command, env=server_env(tmp_path, database_url), stdout=out, stderr=out) as proc,
     ):
         try:
-            ready = _wait(f"http://127.0.0.1:{port}/health", proc)
+            ready = wait_for(f"http://127.0.0.1:{port}/health", proc)
             assert ready is not None, log.read_text()
             workers: list[psutil.Process] = []
             for _ in range(100):  # until both workers listen (each one's event loop opens its own socket)
@@ -206,10 +184,9 @@ def test_several_workers_on_an_unmigrated_postgres_exit_with_an_error(
     import uuid
 
     url = asyncio.run(_pg_create(f"telehub_empty_{uuid.uuid4().hex[:8]}"))
-    telehub = str(Path(sys.executable).with_name("telehub"))
     proc = subprocess.run(
-        [telehub, "serve", "--port", str(_free_port()), "--workers", "2"],
-        env=_env(tmp_path, url),
+        [TELEHUB, "serve", "--port", str(free_port()), "--workers", "2"],
+        env=server_env(tmp_path, url),
         capture_output=True,
         timeout=120,
     )

@@ -1,0 +1,217 @@
+"""Crash consistency of the submission door: ``kill -9`` a real ``telehub serve`` while PHMR documents are
+being submitted, start it again on the same database and data directory, and check through its doors that
+
+* every document the hub acknowledged (201) is there, complete: its registry entry, its 20 Observations and
+  its bytes in the repository (ITI-43 returns them unchanged) - nothing acknowledged is lost;
+* every other document is either complete in the same way or entirely absent - nothing is half-stored, and no
+  Observation points at a document that is not registered;
+* a document that was lost in flight can simply be sent again;
+* the audit chain still verifies (``telehub audit verify``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from conformance.suites.xds_client import XdsClient
+from hub.core.xml_safety import parse_xml
+from tests.integration.phmr.conftest import CPR, CPR_SYSTEM, FHIR, XML, matches
+from tests.real_server import TELEHUB, free_port, server_env, wait_for
+from tests.unit.profiles.cda.phmr_builder import build_phmr
+from xds import DocumentRequest
+from xds.cda_metadata import derive_document_entry
+
+REPOSITORY = "1.2.208.176.43210.8.10.1"  # the default xds.repository_unique_id
+CLIENTS = 6
+ACKNOWLEDGED_BEFORE_KILL = 6
+CRASH_SYSTEM = "urn:telehub:test:crash"
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``telehub serve`` (one worker) in its own process group; killed with the group on exit."""
+    port = free_port()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [TELEHUB, "serve", "--port", str(port)], env=env, stdout=out, stderr=out, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(f"{base}/health", proc) is not None, log.read_text()
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+Send = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
+
+
+async def _submit_until_killed(
+    base: str, proc: subprocess.Popen[bytes], keys: list[str], send: Send
+) -> tuple[set[str], set[str]]:
+    """``send`` each key from several clients at once; SIGKILL the server once some were acknowledged and
+    others are in flight.  Returns the (sent, acknowledged) keys."""
+    pending = list(keys)
+    sent: set[str] = set()
+    acknowledged: set[str] = set()
+    killed = asyncio.Event()
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while pending and not killed.is_set():
+            key = pending.pop()
+            sent.add(key)
+            try:
+                r = await send(http, key)
+            except httpx.TransportError:
+                return  # the server is gone
+            assert r.status_code in (200, 201), r.text
+            acknowledged.add(key)
+
+    async def killer() -> None:
+        while len(acknowledged) < ACKNOWLEDGED_BEFORE_KILL:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.15)  # more requests are now half way through their transaction
+        os.killpg(proc.pid, signal.SIGKILL)
+        killed.set()
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        await asyncio.gather(killer(), *(client(http) for _ in range(CLIENTS)))
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert sent - acknowledged, "the kill should have caught submissions in flight"
+    return sent, acknowledged
+
+
+async def _patient_observations(http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    found = await http.get(
+        "/fhir/Observation", params={"patient:identifier": f"{CPR_SYSTEM}|{CPR}", "_count": "1000"}
+    )
+    assert found.status_code == 200, found.text
+    return matches(found.json())
+
+
+async def _stored(base: str) -> tuple[dict[str, str], dict[str, int]]:
+    """(document id -> DocumentReference id) of the patient's registered PHMRs, and the number of
+    Observations derived from each DocumentReference id."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        refs = await http.get(
+            "/fhir/DocumentReference", params={"patient.identifier": f"{CPR_SYSTEM}|{CPR}", "_count": "1000"}
+        )
+        assert refs.status_code == 200, refs.text
+        registered = {r["masterIdentifier"]["value"]: r["id"] for r in matches(refs.json())}
+        observations = await _patient_observations(http)
+    derived: dict[str, int] = {}
+    for observation in observations:
+        (source,) = observation["derivedFrom"]
+        key = source["reference"].removeprefix("DocumentReference/")
+        derived[key] = derived.get(key, 0) + 1
+    return registered, derived
+
+
+@pytest.mark.slow
+async def test_kill_9_during_submissions_loses_nothing_acknowledged_and_stores_nothing_half(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = server_env(tmp_path, database_url, security__mode="open", log_level="warning")
+    documents = {d: build_phmr(20, document_id=d) for d in (str(uuid.uuid4()) for _ in range(200))}
+    log = tmp_path / "serve.log"
+
+    async def send(http: httpx.AsyncClient, doc_id: str) -> httpx.Response:
+        return await http.post("/fhir/$submit-document", content=documents[doc_id], headers=XML)
+
+    with serving(env, log) as (proc, base):
+        sent, acknowledged = await _submit_until_killed(base, proc, list(documents), send)
+
+    with serving(env, log) as (_, base):
+        registered, derived = await _stored(base)
+        assert acknowledged <= registered.keys(), "an acknowledged document was lost"
+        assert registered.keys() <= sent
+        assert sorted(derived) == sorted(registered.values()), "Observations of an unregistered document"
+        assert set(derived.values()) == {20}, f"a document with part of its Observations: {derived}"
+        unique_ids = {
+            d: derive_document_entry(
+                parse_xml(documents[d]), documents[d], facility_type="1", practice_setting="2"
+            ).unique_id
+            or ""
+            for d in registered
+        }
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            retrieved = await XdsClient(http).retrieve(
+                [DocumentRequest(REPOSITORY, u) for u in unique_ids.values()]
+            )
+            assert retrieved.documents() == {unique_ids[d]: documents[d] for d in registered}
+            lost_in_flight = sorted(sent - registered.keys())
+            if lost_in_flight:  # refused or never answered: sending it again simply works
+                again = await send(http, lost_in_flight[0])
+                assert again.status_code == 201, again.text
+    _audit_chain_verifies(env)
+
+
+def _audit_chain_verifies(env: dict[str, str]) -> None:
+    verify = subprocess.run([TELEHUB, "audit", "verify"], env=env, capture_output=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _bundle(key: str) -> dict[str, Any]:
+    """A transaction of 20 weight Observations of the patient, identified as ``key``/n."""
+    subject = {"type": "Patient", "identifier": {"system": CPR_SYSTEM, "value": CPR}}
+    entries = [
+        {
+            "request": {"method": "POST", "url": "Observation"},
+            "resource": {
+                "resourceType": "Observation",
+                "identifier": [{"system": CRASH_SYSTEM, "value": f"{key}/{n}"}],
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "subject": subject,
+                "effectiveDateTime": f"2026-01-01T08:{n:02d}:00+01:00",
+                "valueQuantity": {
+                    "value": 70 + n,
+                    "unit": "kg",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "kg",
+                },
+            },
+        }
+        for n in range(20)
+    ]
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+@pytest.mark.slow
+async def test_kill_9_during_transaction_bundles_keeps_each_bundle_whole(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The same for FHIR transaction Bundles: each is all or nothing across a crash, acknowledged or not."""
+    env = server_env(tmp_path, database_url, security__mode="open", log_level="warning")
+    bundles = {key: orjson.dumps(_bundle(key)) for key in (str(uuid.uuid4()) for _ in range(200))}
+
+    async def send(http: httpx.AsyncClient, key: str) -> httpx.Response:
+        return await http.post("/fhir", content=bundles[key], headers=FHIR)
+
+    log = tmp_path / "serve.log"
+    with serving(env, log) as (proc, base):
+        sent, acknowledged = await _submit_until_killed(base, proc, list(bundles), send)
+    with serving(env, log) as (_, base):
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            stored: dict[str, int] = {}
+            for observation in await _patient_observations(http):
+                (identifier,) = observation["identifier"]
+                key = identifier["value"].rpartition("/")[0]
+                stored[key] = stored.get(key, 0) + 1
+    assert acknowledged <= stored.keys() <= sent
+    assert set(stored.values()) == {20}, f"a transaction with part of its resources: {stored}"
+    _audit_chain_verifies(env)
