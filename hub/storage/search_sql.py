@@ -10,6 +10,7 @@ least the start of the search range).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -210,8 +211,37 @@ def _special_match(c: Criterion, q: QueryValue) -> ColumnElement[bool] | None:
     return None
 
 
+_CLAUSE_CACHE = 512  # criteria whose clause is remembered (LRU)
+_CLAUSE_KEY_CHARS = 256  # longest string value of a remembered criterion
+
+
 def criterion_clause(c: Criterion, rid: ColumnElement[int] = R.rid) -> ColumnElement[bool]:
-    """The WHERE clause of one criterion against resource rows ``rid``."""
+    """The WHERE clause of one criterion against resource rows ``rid``.
+
+    Building the SQLAlchemy expression was a third of a search's CPU time, and the same criteria recur
+    across requests (a code, a date range), so the clause of a criterion with short values is remembered:
+    it depends only on the criterion (clause elements are immutable and can sit in any statement).
+    """
+    if rid is R.rid and _short_values(c):
+        return _remembered_clause(c)
+    return _build_clause(c, rid)
+
+
+def _short_values(c: Criterion) -> bool:
+    for q in c.values:
+        for name in q.__slots__:
+            value = getattr(q, name)
+            if type(value) is str and len(value) > _CLAUSE_KEY_CHARS:
+                return False
+    return c.chain is None or _short_values(c.chain)
+
+
+@functools.lru_cache(maxsize=_CLAUSE_CACHE)
+def _remembered_clause(c: Criterion) -> ColumnElement[bool]:
+    return _build_clause(c, R.rid)
+
+
+def _build_clause(c: Criterion, rid: ColumnElement[int]) -> ColumnElement[bool]:
     if c.code in ("_id", "_lastUpdated"):
         specials = [m for q in c.values if (m := _special_match(c, q)) is not None]
         clause = or_(false(), *specials)
@@ -226,7 +256,7 @@ def criterion_clause(c: Criterion, rid: ColumnElement[int] = R.rid) -> ColumnEle
         targets = select(inner.c.res_id).where(
             inner.c.res_type == c.chain.resource_type,
             inner.c.deleted.is_(False),
-            criterion_clause(c.chain, inner.c.rid),
+            _build_clause(c.chain, inner.c.rid),
         )
         return exists().where(
             t.rid == rid,

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.core.search import Criterion, DateQuery, Modifier, Prefix, SearchParamType, TokenQuery
 from hub.storage.schema import resource
-from hub.storage.search_sql import base_query
+from hub.storage.search_sql import base_query, criterion_clause
 
 CRITERIA = (
     Criterion(
@@ -49,3 +49,29 @@ def test_sqlite_plan_uses_the_rid_index_for_every_criterion(
 def test_other_databases_get_the_plain_columns() -> None:
     sql = str(_statement().compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
     assert "idx_date.start_us <" in sql and "+idx_" not in sql
+
+
+def _sql(criterion: Criterion) -> str:
+    compiled = criterion_clause(criterion).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled)
+
+
+def test_clauses_of_recurring_criteria_are_remembered_and_stay_correct() -> None:
+    """The same criterion (a code, a date range) recurs across searches: its clause is built once."""
+    code = CRITERIA[0]
+    again = Criterion(code.resource_type, code.code, code.param_type, code.modifier, code.values)
+    assert criterion_clause(again) is criterion_clause(code)
+    other = Criterion("Observation", "code", SearchParamType.TOKEN, Modifier.NONE, (TokenQuery("s", "M"),))
+    assert criterion_clause(other) is not criterion_clause(code)
+    assert "'M'" in _sql(other) and "'N'" in _sql(code)
+
+
+def test_criteria_with_long_values_are_built_each_time() -> None:
+    long_code = "x" * 300
+    criterion = Criterion(
+        "Observation", "code", SearchParamType.TOKEN, Modifier.NONE, (TokenQuery("s", long_code),)
+    )
+    assert criterion_clause(criterion) is not criterion_clause(criterion)
+    assert long_code in _sql(criterion)
