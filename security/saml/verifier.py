@@ -297,7 +297,7 @@ class IdCardVerifier:
         pinned = self._trusted.get(_fingerprint(certificate))
         if pinned is None:
             raise AuthenticationError(
-                f"the ID card is signed by an untrusted certificate ({certificate.subject.rfc4514_string()})"
+                f"the ID card is signed by an untrusted certificate ({_subject(certificate)})"
             )
         if len(self._embedded) < _EMBEDDED_CACHE:
             self._embedded[embedded] = pinned
@@ -337,6 +337,14 @@ class IdCardVerifier:
             raise AuthenticationError(f"ID card has expired (NotOnOrAfter {expired})")
         if self._audience is not None and self._audience not in card.audiences:
             raise AuthenticationError(f"ID card is not meant for audience {self._audience!r}")
+
+
+def _subject(certificate: x509.Certificate) -> str:
+    """The subject for an error message; cryptography parses it lazily, so a malformed one raises here."""
+    try:
+        return certificate.subject.rfc4514_string()
+    except ValueError:
+        return "subject unreadable"
 
 
 def _message_id(root: etree._Element) -> str:

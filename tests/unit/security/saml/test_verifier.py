@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from signxml.verifier import XMLVerifier
 
@@ -117,6 +120,24 @@ def test_unsigned_assertion(trusted: IdCardVerifier, issuer: DevIssuer) -> None:
 
 def test_untrusted_signer(trusted: IdCardVerifier, rogue_issuer: DevIssuer) -> None:
     refused(trusted, card(rogue_issuer), "untrusted certificate")
+
+
+def test_embedded_certificate_with_an_unreadable_subject(
+    trusted: IdCardVerifier, rogue_issuer: DevIssuer
+) -> None:
+    """cryptography parses the subject lazily: invalid UTF-8 in it surfaced as a 500 (found by fuzzing)."""
+    der = rogue_issuer.certificate.public_bytes(Encoding.DER)
+    name = rogue_issuer.certificate.subject.rfc4514_string().removeprefix("CN=").encode()
+    at = der.find(name, der.find(name) + 1)  # the second Name is the subject (the first is the issuer)
+    broken = der[:at] + b"\xff" + der[at + 1 :]
+    certificate = x509.load_der_x509_certificate(broken)  # loads: the subject is only parsed when read
+    with pytest.raises(ValueError):
+        certificate.subject.rfc4514_string()
+    genuine = card(rogue_issuer)
+    embedded = parse_xml(genuine).findtext(".//ds:X509Certificate", namespaces=NS)
+    assert embedded
+    hostile = genuine.replace(embedded.encode(), base64.b64encode(broken))
+    refused(trusted, hostile, "untrusted certificate (subject unreadable)")
 
 
 def test_rogue_signature_with_the_trusted_certificate_in_key_info(
