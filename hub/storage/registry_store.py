@@ -8,10 +8,10 @@ rows, derived data and audit records commit together or not at all.  Rows arrive
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import (
@@ -37,8 +37,6 @@ from hub.storage.schema import (
     xds_submission_set,
     xds_submission_set_author,
 )
-
-_KEY_BATCH = 5000  # entryUUIDs per key lookup (well under SQLite's bound-parameter limit)
 
 OBJECT_TABLES: Mapping[ObjectKind, Table] = {
     ObjectKind.DOCUMENT_ENTRY: xds_document_entry,
@@ -108,93 +106,52 @@ def _association_values(row: AssociationRow, now_us: int) -> dict[str, Any]:
     return values
 
 
-async def _insert_returning_pks(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` and return their primary keys in the same order.
-
-    One row: ``INSERT … RETURNING``.  Several: one executemany (the drivers' fast path; INSERT … RETURNING of
-    many rows splits into small batches) and one ``SELECT`` of the keys by entryUUID (unique).
-    """
-    if not rows:
-        return []
-    if len(rows) == 1:
-        result = await conn.execute(insert(table).returning(table.c.pk), rows[0])
-        return [int(result.scalar_one())]
-    await engine_of(conn).insert_rows(conn, table, rows)
-    uuids = [r["entry_uuid"] for r in rows]
-    found: dict[str, int] = {}
-    for start in range(0, len(uuids), _KEY_BATCH):
-        chunk = uuids[start : start + _KEY_BATCH]
-        result = await conn.execute(
-            select(table.c.entry_uuid, table.c.pk).where(table.c.entry_uuid.in_(chunk))
-        )
-        found.update((str(uuid), int(pk)) for uuid, pk in result.all())
-    return [found[u] for u in uuids]
-
-
-async def _insert_children(conn: AsyncConnection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    batch = list(rows)
-    if batch:
-        await engine_of(conn).insert_rows(conn, table, batch)
-
-
 async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_us: int) -> None:
-    """Insert every object of an accepted submission with its code, author and referenceId rows."""
-    entry_pks = await _insert_returning_pks(
-        conn, xds_document_entry, [_entry_values(e, now_us) for e in write.entries]
-    )
-    await _insert_children(
+    """Insert every object of an accepted submission with its code, author and referenceId rows.
+
+    The objects' keys are reserved first, so every row goes in one multi-table insert (PostgreSQL: ONE
+    statement instead of one per table, each a round trip).
+    """
+    engine = engine_of(conn)
+    keys = await engine.reserve_keys(
         conn,
-        xds_entry_code,
-        (
+        {
+            xds_document_entry: len(write.entries),
+            xds_submission_set: len(write.submission_sets),
+            xds_folder: len(write.folders),
+        },
+    )
+    entries = list(zip(keys[xds_document_entry], write.entries, strict=True))
+    sets = list(zip(keys[xds_submission_set], write.submission_sets, strict=True))
+    folders = list(zip(keys[xds_folder], write.folders, strict=True))
+    rows: dict[Table, list[dict[str, Any]]] = {
+        # parents before the children that reference them
+        xds_document_entry: [{"pk": pk, **_entry_values(e, now_us)} for pk, e in entries],
+        xds_submission_set: [{"pk": pk, **_set_values(s, now_us)} for pk, s in sets],
+        xds_folder: [{"pk": pk, **_folder_values(f, now_us)} for pk, f in folders],
+        xds_entry_code: [
             {"entry_pk": pk, "kind": kind.value, "code": code, "scheme": scheme}
-            for pk, entry in zip(entry_pks, write.entries, strict=True)
+            for pk, entry in entries
             for kind, code, scheme in entry.code_lists
-        ),
-    )
-    await _insert_children(
-        conn,
-        xds_entry_author,
-        (
-            {"entry_pk": pk, "person": person}
-            for pk, entry in zip(entry_pks, write.entries, strict=True)
-            for person in entry.authors
-        ),
-    )
-    await _insert_children(
-        conn,
-        xds_entry_reference,
-        (
-            {"entry_pk": pk, "value": value}
-            for pk, entry in zip(entry_pks, write.entries, strict=True)
-            for value in entry.reference_ids
-        ),
-    )
-    set_pks = await _insert_returning_pks(
-        conn, xds_submission_set, [_set_values(s, now_us) for s in write.submission_sets]
-    )
-    await _insert_children(
-        conn,
-        xds_submission_set_author,
-        (
-            {"set_pk": pk, "person": person}
-            for pk, row in zip(set_pks, write.submission_sets, strict=True)
-            for person in row.authors
-        ),
-    )
-    folder_pks = await _insert_returning_pks(
-        conn, xds_folder, [_folder_values(f, now_us) for f in write.folders]
-    )
-    await _insert_children(
-        conn,
-        xds_folder_code,
-        (
+        ],
+        xds_entry_author: [
+            {"entry_pk": pk, "person": person} for pk, entry in entries for person in entry.authors
+        ],
+        xds_entry_reference: [
+            {"entry_pk": pk, "value": value} for pk, entry in entries for value in entry.reference_ids
+        ],
+        xds_submission_set_author: [
+            {"set_pk": pk, "person": person} for pk, row in sets for person in row.authors
+        ],
+        xds_folder_code: [
             {"folder_pk": pk, "code": code, "scheme": scheme}
-            for pk, row in zip(folder_pks, write.folders, strict=True)
+            for pk, row in folders
             for code, scheme in row.codes
-        ),
-    )
-    await _insert_children(
-        conn, xds_association, (_association_values(a, now_us) for a in write.associations)
+        ],
+        xds_association: [_association_values(a, now_us) for a in write.associations],
+    }
+    await engine.insert_rows_of_tables(
+        conn, {table: batch for table, batch in rows.items() if batch}, ordered=True
     )
 
 

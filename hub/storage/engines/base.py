@@ -62,11 +62,25 @@ class StorageEngine(abc.ABC):
             await conn.execute(insert(table), list(rows))
 
     async def insert_rows_of_tables(
-        self, conn: AsyncConnection, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]
+        self,
+        conn: AsyncConnection,
+        rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
+        *,
+        ordered: bool = False,
     ) -> None:
-        """Insert rows into several tables (a resource's index rows): one batch per table by default."""
+        """Insert rows into several tables (a resource's index rows): one batch per table by default.
+
+        With ``ordered`` the tables are written in the order given (parents before the children whose foreign
+        keys reference them); otherwise an engine may reorder them to save round trips."""
         for table, rows in rows_by_table.items():
             await self.insert_rows(conn, table, rows)
+
+    @abc.abstractmethod
+    async def reserve_keys(
+        self, conn: AsyncConnection, counts: Mapping[Table, int]
+    ) -> dict[Table, list[int]]:
+        """``counts[table]`` new values of each table's integer primary key ``pk``, reserved for explicit
+        inserts (so parent and child rows can be written together without reading generated keys back)."""
 
     @abc.abstractmethod
     def prepare_location(self) -> None:

@@ -100,16 +100,49 @@ class PostgresEngine(StorageEngine):
         )
 
     async def insert_rows_of_tables(
-        self, conn: AsyncConnection, rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]]
+        self,
+        conn: AsyncConnection,
+        rows_by_table: Mapping[Table, Sequence[Mapping[str, Any]]],
+        *,
+        ordered: bool = False,
     ) -> None:
         """Small batches for several tables go in ONE statement (data-modifying CTEs), saving a network round
-        trip per table on every write; large ones use COPY per table."""
-        small = {t: r for t, r in rows_by_table.items() if r and len(r) < _COPY_THRESHOLD}
+        trip per table on every write; large ones use COPY per table.  ``ordered``: consecutive small batches
+        share a statement, and a large batch waits for the ones before it (foreign keys)."""
+        if not ordered:
+            small = {t: r for t, r in rows_by_table.items() if r and len(r) < _COPY_THRESHOLD}
+            for table, rows in rows_by_table.items():
+                if rows and table not in small:
+                    await self.insert_rows(conn, table, rows)
+            if small:
+                await _insert_values(conn, small)
+            return
+        pending: dict[Table, Sequence[Mapping[str, Any]]] = {}
         for table, rows in rows_by_table.items():
-            if rows and table not in small:
-                await self.insert_rows(conn, table, rows)
-        if small:
-            await _insert_values(conn, small)
+            if not rows:
+                continue
+            if len(rows) < _COPY_THRESHOLD:
+                pending[table] = rows
+                continue
+            if pending:
+                await _insert_values(conn, pending)
+                pending = {}
+            await self.insert_rows(conn, table, rows)
+        if pending:
+            await _insert_values(conn, pending)
+
+    async def reserve_keys(
+        self, conn: AsyncConnection, counts: Mapping[Table, int]
+    ) -> dict[Table, list[int]]:
+        """One round trip: ``nextval`` of each table's ``pk`` sequence, ``counts[table]`` times."""
+        wanted = {table: n for table, n in counts.items() if n > 0}
+        if not wanted:
+            return {table: [] for table in counts}
+        row = (
+            await conn.exec_driver_sql(_reserve_sql(tuple(t.name for t in wanted)), tuple(wanted.values()))
+        ).one()
+        reserved = {table: [int(k) for k in keys] for table, keys in zip(wanted, row, strict=True)}
+        return {table: reserved.get(table, []) for table in counts}
 
     def prepare_location(self) -> None:
         """Nothing to prepare: the server exists already."""
@@ -129,6 +162,15 @@ async def _insert_values(
         for c in columns
     )
     await conn.exec_driver_sql(_values_sql(shape), params)
+
+
+@lru_cache(maxsize=64)
+def _reserve_sql(tables: tuple[str, ...]) -> str:
+    columns = ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{name}', 'pk')) FROM generate_series(1, ${n}::int))"
+        for n, name in enumerate(tables, start=1)
+    )
+    return f"SELECT {columns}"
 
 
 @lru_cache(maxsize=1024)

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, event
+from sqlalchemy import ColumnElement, Insert, Table, event, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
@@ -103,6 +103,20 @@ class SqliteEngine(StorageEngine):
         return sqlite_insert(table).on_conflict_do_update(
             index_elements=list(keys), set_=dict(update), where=where
         )
+
+    async def reserve_keys(
+        self, conn: AsyncConnection, counts: Mapping[Table, int]
+    ) -> dict[Table, list[int]]:
+        """The next ``pk`` values after each table's largest: writes are serialised by the writer lane, and
+        SQLite itself gives a new row the largest rowid plus one."""
+        reserved: dict[Table, list[int]] = {}
+        for table, n in counts.items():
+            if n <= 0:
+                reserved[table] = []
+                continue
+            top = (await conn.execute(select(func.coalesce(func.max(table.c.pk), 0)))).scalar_one()
+            reserved[table] = list(range(int(top) + 1, int(top) + 1 + n))
+        return reserved
 
     def prepare_location(self) -> None:
         path = self.database_path

@@ -328,3 +328,24 @@ async def test_repository_rows_and_known_patients(database: Database) -> None:
     assert found == {"2.25.9": row}
     assert await database.run("r", repository_documents_txn, ["2.25.9"], patient_key=P2) == {}
     assert await database.run("k", known_patient_keys_txn, [P1, P2]) == set()
+
+
+@pytest.mark.parametrize(
+    ("entries", "events"),
+    [(3, 8), (20, 1), (1, 40)],
+    ids=["small parents, children copied", "parents copied", "one entry, many codes"],
+)
+async def test_keys_are_reserved_and_parents_go_before_children(
+    database: Database, entries: int, events: int
+) -> None:
+    """A submission's rows go in one multi-table insert with reserved keys; on PostgreSQL batches of 16+ rows
+    use COPY, which must still come after the parent rows its foreign keys point at."""
+    codes = tuple((f"E{n}", "1.2.208.176.2.4") for n in range(events))
+    first = tuple(entry(f"urn:uuid:k{n}", P1, events=codes) for n in range(entries))
+    await load(database, RegistryWrite(entries=first))
+    await load(database, RegistryWrite(entries=(entry("urn:uuid:later", P1),)))
+    last_event = CodeCondition(((codes[-1],),))
+    f = EntryFilter(patient_key=P1, statuses=("Approved",), code_lists=((EntryCodeList.EVENT, last_event),))
+    assert sorted(await find(database, f)) == sorted(e.header.entry_uuid for e in first)
+    later = await find(database, EntryFilter(patient_key=P1, statuses=("Approved",)))
+    assert "urn:uuid:later" in later and len(later) == entries + 1
