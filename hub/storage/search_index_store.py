@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, select
+from sqlalchemy import Table, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import (
@@ -103,8 +103,7 @@ async def insert_index_rows_txn(conn: AsyncConnection, grouped: dict[Table, list
 
 
 async def delete_index_txn(conn: AsyncConnection, rid: int) -> None:
-    for table in INDEX_TABLES:
-        await conn.execute(delete(table).where(table.c.rid == rid))
+    await engine_of(conn).delete_rows_of_tables(conn, INDEX_TABLES, (rid,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +150,7 @@ async def replace_index_txn(
     fresh = [(v, entries) for v, entries in versions if current.get(v.rid) == v.version]
     if not fresh:
         return 0
-    rids = [v.rid for v, _ in fresh]
-    for table in INDEX_TABLES:
-        await conn.execute(delete(table).where(table.c.rid.in_(rids)))
+    await engine_of(conn).delete_rows_of_tables(conn, INDEX_TABLES, [v.rid for v, _ in fresh])
     await insert_index_rows_txn(
         conn, group_index_rows([(v.rid, v.patient_key, entries) for v, entries in fresh])
     )

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, insert
+from sqlalchemy import ColumnElement, Insert, Table, delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -74,6 +74,14 @@ class StorageEngine(abc.ABC):
         keys reference them); otherwise an engine may reorder them to save round trips."""
         for table, rows in rows_by_table.items():
             await self.insert_rows(conn, table, rows)
+
+    async def delete_rows_of_tables(
+        self, conn: AsyncConnection, tables: Sequence[Table], rids: Sequence[int]
+    ) -> None:
+        """Delete the rows of resources ``rids`` (column ``rid``) from every table: one statement per table by
+        default."""
+        for table in tables:
+            await conn.execute(delete(table).where(table.c.rid.in_(list(rids))))
 
     @abc.abstractmethod
     async def reserve_keys(

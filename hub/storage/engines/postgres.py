@@ -131,6 +131,13 @@ class PostgresEngine(StorageEngine):
         if pending:
             await _insert_values(conn, pending)
 
+    async def delete_rows_of_tables(
+        self, conn: AsyncConnection, tables: Sequence[Table], rids: Sequence[int]
+    ) -> None:
+        """ONE statement (data-modifying CTEs) instead of a round trip per table."""
+        if tables and rids:
+            await conn.exec_driver_sql(_delete_sql(tuple(t.name for t in tables)), (list(rids),))
+
     async def reserve_keys(
         self, conn: AsyncConnection, counts: Mapping[Table, int]
     ) -> dict[Table, list[int]]:
@@ -162,6 +169,15 @@ async def _insert_values(
         for c in columns
     )
     await conn.exec_driver_sql(_values_sql(shape), params)
+
+
+@lru_cache(maxsize=16)
+def _delete_sql(tables: tuple[str, ...]) -> str:
+    statements = [f'DELETE FROM "{name}" WHERE rid = ANY($1::bigint[])' for name in tables]
+    *first, last = statements
+    return "".join(
+        ["WITH " + ", ".join(f"del_{i} AS ({s})" for i, s in enumerate(first)) + " " if first else "", last]
+    )
 
 
 @lru_cache(maxsize=64)
