@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, Table, delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -103,15 +104,21 @@ class StorageEngine(abc.ABC):
         return column.like(pattern.replace("\\", "\\\\"), escape="\\")
 
     @abc.abstractmethod
+    def dialect_insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """This database's own ``INSERT`` construct, which knows ``ON CONFLICT``."""
+
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """``INSERT … ON CONFLICT DO NOTHING``: rows whose key exists already are skipped, not errors."""
+        return self.dialect_insert(table).on_conflict_do_nothing()
 
-    @abc.abstractmethod
     def insert_or_update_where(
         self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
     ) -> Insert:
         """``INSERT … ON CONFLICT (keys) DO UPDATE SET update WHERE where``: one atomic statement that
         inserts, or updates the existing row only when ``where`` holds for it (else changes nothing)."""
+        return self.dialect_insert(table).on_conflict_do_update(
+            index_elements=list(keys), set_=dict(update), where=where
+        )
 
 
 class RowValue(ColumnElement[Any]):

@@ -8,7 +8,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Insert, Integer, Table, bindparam, text
+from sqlalchemy import ARRAY, Integer, Table, bindparam, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -89,15 +90,8 @@ class PostgresEngine(StorageEngine):
             table.name, records=[tuple(r[c] for c in columns) for r in rows], columns=columns
         )
 
-    def insert_ignoring_conflicts(self, table: Table) -> Insert:
-        return postgresql_insert(table).on_conflict_do_nothing()
-
-    def insert_or_update_where(
-        self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
-    ) -> Insert:
-        return postgresql_insert(table).on_conflict_do_update(
-            index_elements=list(keys), set_=dict(update), where=where
-        )
+    def dialect_insert(self, table: Table) -> postgresql.Insert:
+        return postgresql_insert(table)
 
     async def insert_rows_of_tables(
         self,

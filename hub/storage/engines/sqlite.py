@@ -8,12 +8,13 @@ front with ``BEGIN IMMEDIATE``.  Readers run concurrently thanks to WAL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, event, func, select
+from sqlalchemy import ColumnElement, Table, event, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
@@ -94,15 +95,8 @@ class SqliteEngine(StorageEngine):
         """SQLite's LIKE ignores ASCII case, so the pattern becomes a (case-sensitive) GLOB."""
         return column.op("GLOB")(like_to_glob(pattern))
 
-    def insert_ignoring_conflicts(self, table: Table) -> Insert:
-        return sqlite_insert(table).on_conflict_do_nothing()
-
-    def insert_or_update_where(
-        self, table: Table, *, keys: Sequence[str], update: Mapping[str, Any], where: ColumnElement[bool]
-    ) -> Insert:
-        return sqlite_insert(table).on_conflict_do_update(
-            index_elements=list(keys), set_=dict(update), where=where
-        )
+    def dialect_insert(self, table: Table) -> sqlite.Insert:
+        return sqlite_insert(table)
 
     async def reserve_keys(
         self, conn: AsyncConnection, counts: Mapping[Table, int]
