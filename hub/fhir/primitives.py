@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable
 from typing import Any
+
+from hub.core.caching import short_arguments_cache
 
 _DATE = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"
 _TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
@@ -98,23 +99,18 @@ def control_character(value: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
-_MEMO_CHARS = 256  # strings up to this length have their verdict remembered
-_MEMO_ENTRIES = 16_384  # at most ~6 MB of remembered strings
-
-
 def check_primitive(type_name: str, value: Any) -> str | None:
     """``None`` when ``value`` is a valid JSON rendering of ``type_name``, else the reason.
 
     The verdict depends only on (type, value), and the same short strings recur in every resource (code
-    systems, codes, units, profile URLs, references), so short string verdicts are remembered.
+    systems, codes, units, profile URLs, references), so string verdicts are remembered (bounded, short
+    strings only: :func:`hub.core.caching.short_arguments_cache`).
     """
-    if type(value) is str and len(value) <= _MEMO_CHARS:
-        return _check_short_string(type_name, value)
-    return _check(type_name, value)
+    return _check_string(type_name, value) if type(value) is str else _check(type_name, value)
 
 
-@functools.lru_cache(maxsize=_MEMO_ENTRIES)
-def _check_short_string(type_name: str, value: str) -> str | None:
+@short_arguments_cache
+def _check_string(type_name: str, value: str) -> str | None:
     return _check(type_name, value)
 
 

@@ -22,7 +22,7 @@ Mapping of FHIR data types to index values (https://hl7.org/fhir/R4/search.html)
 
 An Extension is replaced by its ``value[x]``.  Index values of recurring JSON
 values (the same LOINC coding, unit or patient reference in every measurement)
-come from small bounded caches (:mod:`hub.fhir.search.caching`): building a
+come from small bounded caches (:mod:`hub.core.caching`): building a
 frozen value object costs more than the lookup, and the objects are immutable,
 so sharing them is safe.  Values that are present but
 cannot be indexed (a malformed date, a number out of range) raise
@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from hub.core.caching import short_arguments_cache
 from hub.core.errors import ValidationFailedError
 from hub.core.search import (
     DateIndex,
@@ -48,7 +49,6 @@ from hub.core.search import (
     TokenIndex,
     UriIndex,
 )
-from hub.fhir.search.caching import short_arguments_cache
 from hub.fhir.search.dates import date_range, period_range
 from hub.fhir.search.fast_path import TypedNode, is_type
 from hub.fhir.search.normalization import clip, normalize_text

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hub.fhir.search.caching import short_arguments_cache
+from hub.core.caching import short_arguments_cache
 from hub.fhir.search.normalization import clip
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from hub.fhir.primitives import _MEMO_CHARS, check_primitive
+from hub.core.caching import MAX_KEY_CHARS as _MEMO_CHARS
+from hub.fhir.primitives import check_primitive
 
 CASES: list[tuple[str, Any, bool]] = [
     ("id", "abc-123.X", True),

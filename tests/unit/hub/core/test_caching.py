@@ -1,8 +1,8 @@
-"""Bounded memoisation (hub.fhir.search.caching)."""
+"""Bounded memoisation (hub.core.caching)."""
 
 from __future__ import annotations
 
-from hub.fhir.search.caching import MAX_KEY_CHARS, short_arguments_cache
+from hub.core.caching import MAX_KEY_CHARS, short_arguments_cache
 
 
 def test_only_short_arguments_are_memoised() -> None:

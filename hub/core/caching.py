@@ -1,8 +1,8 @@
-"""Bounded memoisation of the pure functions that build index values.
+"""Bounded memoisation of pure functions of short strings (index values, primitive verdicts).
 
 The same JSON values recur in almost every write (a LOINC coding, a UCUM unit,
-the patient reference), and building frozen value objects costs more than a
-cache lookup.  Caches must not become a memory hole under hostile input, so
+the patient reference), and building frozen value objects or checking a value's
+lexical form costs more than a cache lookup.  Caches must not become a memory hole under hostile input, so
 :func:`short_arguments_cache` only memoises calls whose string arguments are
 short (:data:`MAX_KEY_CHARS`); longer ones are computed every time.  The caches
 are LRU-bounded (:data:`CACHE_SIZE` entries each), so each holds at most a few MB.
