@@ -232,18 +232,20 @@ class IdCardVerifier:
         signature, id_attribute, card_id = self._bound_signature(assertion, root)
         # Verify the assertion on its own: signxml then cannot resolve the reference outside it.
         data = etree.tostring(assertion)
-        key = card_key(data) if self._verified is not None else b""
-        if self._verified is not None:
-            known = self._verified.get(key)
-            if known is not None:
-                return known
+        if self._verified is None:
+            return self._signed_card(data, signature, id_attribute, card_id)
+        key = card_key(data)
+        card = self._verified.get(key)
+        if card is None:
+            card = self._signed_card(data, signature, id_attribute, card_id)
+            self._verified.put(key, card)
+        return card
+
+    def _signed_card(self, data: bytes, signature: etree._Element, id_attribute: str, card_id: str) -> IdCard:
         signed = self._cryptographic_check(data, signature, id_attribute)
         if signed is None or signed.tag != ASSERTION_TAG or (signed.get("id") or signed.get("ID")) != card_id:
             raise AuthenticationError("the signed element is not the ID card used: refused (wrapping)")
-        card = read_id_card(signed)
-        if self._verified is not None:
-            self._verified.put(key, card)
-        return card
+        return read_id_card(signed)
 
     def _bound_signature(
         self, assertion: etree._Element, root: etree._Element
