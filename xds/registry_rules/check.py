@@ -89,7 +89,7 @@ def check_update(
         *check_required(objects),
         *check_structure(objects),
         *check_patients(objects, state),
-        *check_associations(objects, state),
+        *check_associations(objects, state, update=True),
         *check_versions(objects, state),
         *_danish(objects, options),
     ]

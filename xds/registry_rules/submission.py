@@ -148,8 +148,13 @@ def _resubmission(entry: DocumentEntry, state: RegistryState) -> Iterator[Regist
         )
 
 
-def check_associations(objects: RegistryObjectList, state: RegistryState) -> list[RegistryError]:
-    """Association endpoints resolve, shapes fit the type, patients agree, relationship targets are valid."""
+def check_associations(
+    objects: RegistryObjectList, state: RegistryState, *, update: bool = False
+) -> list[RegistryError]:
+    """Association endpoints resolve, shapes fit the type, patients agree, relationship targets are valid.
+
+    ``update`` (ITI-57) also accepts a non-replacing relationship (APND, XFRM, signs) between two registered
+    DocumentEntries, both Approved (ITI-57 Submit Association operation; NIST MU test 21004)."""
     local = objects.by_id()
     findings: list[RegistryError] = []
     replaced: Counter[str] = Counter()
@@ -170,7 +175,7 @@ def check_associations(objects: RegistryObjectList, state: RegistryState) -> lis
         if association.association_type is AssociationType.HAS_MEMBER:
             findings.extend(_has_member(association, source, target, local, where))
         elif association.association_type in _RELATIONSHIPS:
-            findings.extend(_relationship(association, source, target, local, where))
+            findings.extend(_relationship(association, source, target, local, where, update=update))
             if association.association_type.replaces:
                 replaced[association.target] += 1
         source_patient, target_patient = _patient_of(source), _patient_of(target)
@@ -227,12 +232,22 @@ def _relationship(
     target: RegistryObject,
     local: dict[str, RegistryObject],
     where: str,
+    *,
+    update: bool,
 ) -> Iterator[RegistryError]:
     kind = association.association_type.name
-    if not isinstance(source, DocumentEntry) or source.entry_uuid not in local:
-        yield rules.ASSOCIATION_SHAPE.finding(
-            f"{kind} must start at a DocumentEntry of this submission", where
-        )
+    if not isinstance(source, DocumentEntry):
+        yield rules.ASSOCIATION_SHAPE.finding(f"{kind} must start at a DocumentEntry", where)
+    elif source.entry_uuid not in local:
+        if not update or association.association_type.replaces:
+            yield rules.ASSOCIATION_SHAPE.finding(
+                f"{kind} must start at a DocumentEntry of this submission", where
+            )
+        elif source.availability_status is not AvailabilityStatus.APPROVED:
+            status = source.availability_status.name if source.availability_status else "unknown"
+            yield rules.RELATIONSHIP_DEPRECATED.finding(
+                f"{kind} source {source.entry_uuid} is {status}", where
+            )
     if not isinstance(target, DocumentEntry):
         yield rules.RELATIONSHIP_TARGET.finding(
             f"{kind} target {association.target} is not a DocumentEntry", where

@@ -157,3 +157,49 @@ def test_update_without_submission_set(dk_objects: RegistryObjectList) -> None:
 
     assert versions_only(RegistryObjectList(), RegistryState()) == []
     assert SubmissionSetStatus.ORIGINAL.value == "Original"
+
+
+def _association_update(
+    dk_objects: RegistryObjectList, kind: AssociationType, source_status: AvailabilityStatus = APPROVED
+) -> tuple[RegistryObjectList, InMemoryRegistry]:
+    """ITI-57 Submit Association: a new relationship between two registered DocumentEntries (NIST 21004)."""
+    first = registered(document_only(dk_objects))
+    second = registered(rename(document_only(dk_objects), 2))
+    source = with_status(first.document_entries[0], source_status)
+    registry = InMemoryRegistry((*first.objects(), *second.objects(), source))  # later wins
+    ss = rename(document_only(dk_objects), 5).submission_sets[0]
+    link = Association(
+        entry_uuid="NewLink",
+        association_type=kind,
+        source=first.document_entries[0].entry_uuid,
+        target=second.document_entries[0].entry_uuid,
+    )
+    member = Association(
+        entry_uuid="Member",
+        association_type=AssociationType.HAS_MEMBER,
+        source=ss.entry_uuid,
+        target="NewLink",
+    )
+    return RegistryObjectList(submission_sets=(ss,), associations=(member, link)), registry
+
+
+def test_update_may_link_two_registered_documents_nist_21004(dk_objects: RegistryObjectList) -> None:
+    for kind in (AssociationType.APND, AssociationType.XFRM, AssociationType.SIGNS):
+        objects, registry = _association_update(dk_objects, kind)
+        assert _update_findings(objects, registry) == [], kind
+        # a new submission (ITI-42) still needs the source in the message
+        state = asyncio.run(gather_registry_state(objects, registry))
+        assert "XDS-ASC-02" in {f.rule_id for f in check_register(objects, state, OPTIONS)}
+
+
+def test_update_link_from_a_deprecated_document_fails(dk_objects: RegistryObjectList) -> None:
+    objects, registry = _association_update(dk_objects, AssociationType.APND, DEPRECATED)
+    assert [f.error_code for f in _update_findings(objects, registry)] == [
+        E.XDS_REGISTRY_DEPRECATED_DOCUMENT_ERROR
+    ]
+
+
+def test_update_may_not_replace_between_registered_documents(dk_objects: RegistryObjectList) -> None:
+    for kind in (AssociationType.RPLC, AssociationType.XFRM_RPLC):
+        objects, registry = _association_update(dk_objects, kind)
+        assert "XDS-ASC-02" in {f.rule_id for f in _update_findings(objects, registry)}, kind

@@ -170,6 +170,58 @@ async def test_metadata_update_versions_and_status(service: XdsService, system: 
     assert "XDSMetadataVersionError" in codes_of(caught.value)
 
 
+async def test_metadata_update_links_two_registered_documents(
+    service: XdsService, system: Caller, physician: Caller
+) -> None:
+    """ITI-57 Submit Association: APND between two registered, Approved documents (NIST MU 21004)."""
+    first = await service.register(system, b.submission(b.document_entry(content=b"x")))
+    second = await service.register(system, b.submission(b.document_entry(content=b"y")))
+    source, target = first.mapping["Document01"], second.mapping["Document01"]
+
+    def link_update() -> SubmitObjectsRequest:
+        sset = b.submission_set()
+        link = b.relation(AssociationType.APND, source, target, "Link01")
+        member = Association(
+            entry_uuid="HM01",
+            association_type=AssociationType.HAS_MEMBER,
+            source=sset.entry_uuid,
+            target="Link01",
+        )
+        return SubmitObjectsRequest(RegistryObjectList(submission_sets=(sset,), associations=(member, link)))
+
+    await service.update(system, link_update())
+    related = await query(
+        service,
+        physician,
+        StoredQueryId.GET_RELATED_DOCUMENTS,
+        {
+            "$XDSDocumentEntryEntryUUID": [quoted(source)],
+            "$AssociationTypes": [quoted(AssociationType.APND.value)],
+        },
+        leaf=True,
+    )
+    objects = related.result
+    assert {e.header.entry_uuid for e in objects.entries} == {source, target}
+    assert [(a.source, a.target) for a in objects.associations] == [(source, target)]
+    deprecate = Association(
+        entry_uuid="US01",
+        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
+        source="SubmissionSet01",
+        target=source,
+        original_status=AvailabilityStatus.APPROVED,
+        new_status=AvailabilityStatus.DEPRECATED,
+    )
+    await service.update(
+        system,
+        SubmitObjectsRequest(
+            RegistryObjectList(submission_sets=(b.submission_set(),), associations=(deprecate,))
+        ),
+    )
+    with pytest.raises(XdsError) as caught:
+        await service.update(system, link_update())
+    assert "XDSRegistryDeprecatedDocumentError" in codes_of(caught.value)  # (and the duplicate link)
+
+
 async def test_delete_rules_and_effect(service: XdsService, system: Caller, admin: Caller) -> None:
     result = await service.register(system, b.submission(b.document_entry(content=b"x")))
     doc, ss, hm = (result.mapping[k] for k in ("Document01", "SubmissionSet01", "SSMember01"))
