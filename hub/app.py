@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from hub.api import ApiServices, BearerAuthenticator, build_routes, install_error_handlers
-from hub.core.settings import Settings
+from hub.core.settings import ReadAudit, Settings
 from hub.fhir import (
     ConsentHook,
     DefinitionWatcher,
@@ -46,7 +46,7 @@ def build_services(settings: Settings) -> ApiServices:
         indexer=ResourceIndexer(search, local_base=local_base),
         policy=SecurityPolicy(),
         validator=validation,
-        audit=SecurityAuditTrail(db),
+        audit=SecurityAuditTrail(db, durable_reads=settings.security.read_audit is ReadAudit.DURABLE),
         hooks=(ConsentHook(), DocumentReferenceWriteGuard()),
     )
     xds = XdsService(settings, db, authenticator=authenticator)

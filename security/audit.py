@@ -2,7 +2,8 @@
 
 Every interaction — including failed and denied ones — yields one :class:`AuditRecord`: who
 (agent, with organisation SOR and IT system), what (:class:`AuditAction`: FHIR interactions,
-ITI-18/41/42/43/57/62 and MHD ITI-65/67/68, login failure, consent denial, emergency override),
+ITI-18/41/42/43/57/62 and MHD ITI-65/67/68, login failure, consent denial, emergency override, and the
+operator actions of the command line),
 which patient, which resources or documents, the outcome, the purpose of use and — for
 værdispring — the override reason, plus the authorisation decision's reason.  The shape follows
 IHE Basic Audit Log Patterns (BALP, https://profiles.ihe.net/ITI/BALP/); its FHIR R4 rendering is
@@ -45,6 +46,11 @@ class AuditAction(enum.Enum):
     VALIDATE = "validate"
     TRANSACTION = "transaction"
     INSTALL_PACKAGE = "install-package"
+    INSTALL_PACK = "install-pack"  # a CDA schema or schematron pack (``telehub packs install``)
+    MIGRATE = "migrate"  # operator actions of the command line (``hub.cli.operator_audit``)
+    REINDEX = "reindex"
+    COLLECT_BLOBS = "collect-blobs"
+    VERIFY_AUDIT = "verify-audit"
     ITI_18 = "ITI-18"
     ITI_41 = "ITI-41"
     ITI_42 = "ITI-42"
@@ -73,6 +79,8 @@ class EntityKind(enum.Enum):
     DOCUMENT = "document"  # an XDS DocumentEntry uniqueId
     SUBMISSION_SET = "submission-set"  # an XDS SubmissionSet uniqueId
     QUERY = "query"  # search parameters or a stored-query id with its parameters
+    CONFIGURATION = "configuration"  # an installed package or pack: "hl7.fhir.r4.core#4.0.1"
+    DATA_STORE = "data-store"  # the database, the blob store or the audit log an operator acted on
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ Following IHE BALP (https://profiles.ihe.net/ITI/BALP/) and IHE ITI TF-2 audit g
 * FHIR interactions: ``type`` audit-event-type#rest, ``subtype`` restful-interaction#<interaction>;
 * IHE transactions: ``type`` DICOM (DCM) 110112 Query / 110107 Import / 110106 Export /
   110110 Patient Record, ``subtype`` urn:ihe:event-type-code#ITI-nn;
+* operator actions of the command line: DCM 110113 Security Alert / 110131 Software Configuration (package,
+  pack, migration) or 110132 Use of Restricted Function (re-index, blob collection); audit verification:
+  DCM 110101 Audit Log Used;
 * login failure: DCM 110114 User Authentication / 110122 Login; emergency override:
   DCM 110113 Security Alert / 110127 Emergency Override Started; consent denial: Security Alert
   with the telehub code ``urn:telehub:audit-subtype#consent-denial``;
@@ -51,6 +54,10 @@ def _iti(code: str, display: str) -> dict[str, str]:
 
 _QUERY, _IMPORT, _EXPORT = _dcm("110112", "Query"), _dcm("110107", "Import"), _dcm("110106", "Export")
 _RECORD, _ALERT = _dcm("110110", "Patient Record"), _dcm("110113", "Security Alert")
+_SOFTWARE, _RESTRICTED = (
+    _dcm("110131", "Software Configuration"),
+    _dcm("110132", "Use of Restricted Function"),
+)
 
 # action -> (type, subtype, AuditEvent.action)
 _EVENT: dict[AuditAction, tuple[dict[str, str], dict[str, str], str]] = {
@@ -61,7 +68,12 @@ _EVENT: dict[AuditAction, tuple[dict[str, str], dict[str, str], str]] = {
     AuditAction.DELETE: (REST_TYPE, {"system": RESTFUL, "code": "delete"}, "D"),
     AuditAction.VALIDATE: (REST_TYPE, {"system": RESTFUL, "code": "operation"}, "E"),
     AuditAction.TRANSACTION: (REST_TYPE, {"system": RESTFUL, "code": "transaction"}, "E"),
-    AuditAction.INSTALL_PACKAGE: (_ALERT, _dcm("110131", "Software Configuration"), "U"),
+    AuditAction.INSTALL_PACKAGE: (_ALERT, _SOFTWARE, "U"),
+    AuditAction.INSTALL_PACK: (_ALERT, _SOFTWARE, "U"),
+    AuditAction.MIGRATE: (_ALERT, _SOFTWARE, "U"),
+    AuditAction.REINDEX: (_ALERT, _RESTRICTED, "U"),
+    AuditAction.COLLECT_BLOBS: (_ALERT, _RESTRICTED, "D"),
+    AuditAction.VERIFY_AUDIT: (_dcm("110101", "Audit Log Used"), _RESTRICTED, "E"),
     AuditAction.ITI_18: (_QUERY, _iti("ITI-18", "Registry Stored Query"), "E"),
     AuditAction.ITI_41: (_IMPORT, _iti("ITI-41", "Provide and Register Document Set-b"), "C"),
     AuditAction.ITI_42: (_IMPORT, _iti("ITI-42", "Register Document Set-b"), "C"),
@@ -80,6 +92,8 @@ _ENTITY_ROLE = {
     EntityKind.DOCUMENT: ("3", "Report"),
     EntityKind.SUBMISSION_SET: ("20", "Job"),
     EntityKind.QUERY: ("24", "Query"),
+    EntityKind.CONFIGURATION: ("5", "Master file"),
+    EntityKind.DATA_STORE: ("17", "Data Repository"),
 }
 
 

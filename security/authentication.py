@@ -114,6 +114,7 @@ class Authenticator:
             allow_sha1=security.saml_allow_sha1,
             replay_scope=security.saml_replay_scope,
             verified_card_cache_size=security.saml_verified_card_cache_size,
+            hsuid_trusted_providers=security.hsuid_trusted_providers,
         )
 
     def min_auth_level(self, door: Door) -> int:

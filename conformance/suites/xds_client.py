@@ -108,11 +108,13 @@ class XdsClient:
         repository_url: str = "/xds/repository",
         security_header: etree._Element | None = None,
         headers: Mapping[str, str] | None = None,
+        soap_headers: Sequence[etree._Element] = (),
     ) -> None:
         self.http = http
         self.registry_url = registry_url
         self.repository_url = repository_url
         self.security_header = security_header
+        self.soap_headers = tuple(soap_headers)  # more SOAP header blocks, e.g. a DGWS HSUID header
         self.headers = dict(headers or {})
 
     def url_for(self, action: Action) -> str:
@@ -128,7 +130,10 @@ class XdsClient:
         url: str | None = None,
     ) -> SoapReply:
         """Send ``body`` with ``action`` (a raw string sends any action, for negative tests)."""
-        extra = (self.security_header,) if self.security_header is not None else ()
+        extra: tuple[etree._Element, ...] = (
+            (self.security_header,) if self.security_header is not None else ()
+        )
+        extra += self.soap_headers
         envelope = envelope_bytes(build_envelope(action, body, extra_headers=extra))
         target = url or (self.url_for(action) if isinstance(action, Action) else self.registry_url)
         if mtom or attachments:

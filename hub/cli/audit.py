@@ -16,10 +16,11 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from hub.cli.operator_audit import audited
 from hub.core.errors import HubError
 from hub.core.settings import Settings
 from hub.storage import GENESIS, AuditRow, Database, audit_head_txn, audit_row_txn, audit_rows_txn
-from security import verify_chain
+from security import AuditAction, EntityKind, verify_chain
 
 app = typer.Typer(help="The audit log: verify its hash chain, print its head.", no_args_is_help=True)
 console = Console()
@@ -115,7 +116,8 @@ def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
 def verify(
     anchor: list[str] = ANCHOR,
 ) -> None:
-    """Check every row's hash and its link to the previous row, and the anchors; exit 1 at the first break."""
+    """Check every row's hash and its link to the previous row, and the anchors; exit 1 at the first break.
+    The verification is itself audited (its record is appended after the check)."""
     anchors = [Anchor.parse(text) for text in anchor]
 
     async def run(db: Database) -> VerifyResult:
@@ -126,11 +128,15 @@ def verify(
                 return VerifyResult(result.rows, contradicted.broken_seq, contradicted.reason)
         return result
 
-    result = _on_database(run)
-    if result.broken_seq is not None:
-        err.print(f"[red]audit chain BROKEN at row {result.broken_seq}: {result.reason}[/red]")
-        raise typer.Exit(1)
-    checked = f", {len(anchors)} anchor(s) hold" if anchors else ""
+    with audited(Settings(), AuditAction.VERIFY_AUDIT) as op:  # the verification itself is recorded
+        result = _on_database(run)
+        if result.broken_seq is not None:
+            op.failure = f"audit chain broken at row {result.broken_seq}: {result.reason}"
+            op.about(EntityKind.DATA_STORE, "audit_log", op.failure)
+            err.print(f"[red]audit chain BROKEN at row {result.broken_seq}: {result.reason}[/red]")
+            raise typer.Exit(1)
+        checked = f", {len(anchors)} anchor(s) hold" if anchors else ""
+        op.about(EntityKind.DATA_STORE, "audit_log", f"intact: {result.rows} rows verified{checked}")
     console.print(f"audit chain intact: {result.rows} rows verified{checked}")
 
 

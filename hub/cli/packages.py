@@ -16,9 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.cli.operator_audit import audited
 from hub.cli.validate import settings_of
 from hub.core.errors import HubError
 from profiles import BUILTIN_PACKAGE_DIR, PackageLoader, install, installed_packages
+from security import AuditAction, EntityKind
 
 app = typer.Typer(name="packages", help="Install and list FHIR packages.", no_args_is_help=True)
 _out = Console(highlight=False)
@@ -33,27 +35,33 @@ def install_command(
         Path | None, typer.Option("--packages-dir", help="Target (default Settings.packages_dir).")
     ] = None,
 ) -> None:
-    """Install a package and the dependencies it names; a missing dependency installs nothing (exit 2)."""
+    """Install a package and the dependencies it names; a missing dependency installs nothing (exit 2).
+    The installation is audited (``hub.cli.operator_audit``)."""
     settings = settings_of(ctx)
     target = packages_dir or settings.packages_dir
     search = [Path(p) for p in settings.validation.packages if Path(p).is_dir()]
     search += [Path(p).parent for p in settings.validation.packages if Path(p).is_file()]
-    try:
-        done = install(source, target, cache_dir=settings.validation.fhir_package_cache, search_dirs=search)
-    except HubError as exc:
-        _err.print(f"[red]Not installed:[/red] {exc.message}")
-        raise typer.Exit(2) from exc
-    for item in done:
-        _out.print(f"installed {item.manifest.spec} in {item.directory}")
-    loader = PackageLoader(search_dirs=[target])
-    try:
-        loaded = loader.load(done[-1].directory, strict=True)
-    except HubError as exc:
-        _err.print(f"[red]Installed, but it does not load:[/red] {exc.message}")
-        raise typer.Exit(2) from exc
-    _out.print(f"{loaded.manifest.spec}: {loaded.resource_count} conformance resources")
-    for failure in loaded.failures:
-        _err.print(f"[yellow]{failure.file} not loaded: {failure.reason}[/yellow]")
+    with audited(settings, AuditAction.INSTALL_PACKAGE) as op:
+        op.about(EntityKind.CONFIGURATION, source, f"requested, into {target}")
+        try:
+            done = install(
+                source, target, cache_dir=settings.validation.fhir_package_cache, search_dirs=search
+            )
+        except HubError as exc:
+            _err.print(f"[red]Not installed:[/red] {exc.message}")
+            raise typer.Exit(2) from exc
+        for item in done:
+            op.about(EntityKind.CONFIGURATION, item.manifest.spec, f"installed in {item.directory}")
+            _out.print(f"installed {item.manifest.spec} in {item.directory}")
+        loader = PackageLoader(search_dirs=[target])
+        try:
+            loaded = loader.load(done[-1].directory, strict=True)
+        except HubError as exc:
+            _err.print(f"[red]Installed, but it does not load:[/red] {exc.message}")
+            raise typer.Exit(2) from exc
+        _out.print(f"{loaded.manifest.spec}: {loaded.resource_count} conformance resources")
+        for failure in loaded.failures:
+            _err.print(f"[yellow]{failure.file} not loaded: {failure.reason}[/yellow]")
 
 
 @app.command("list")

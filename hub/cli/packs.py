@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from hub.cli.operator_audit import audited
+from hub.cli.validate import settings_of
 from hub.core.errors import HubError
-from hub.core.settings import Settings
 from profiles.cda import DocumentFamily, InstalledPack, install_pack, list_packs
+from security import AuditAction, EntityKind
 
 app = typer.Typer(
     name="packs", help="Install and list CDA schema and schematron packs.", no_args_is_help=True
@@ -35,12 +37,7 @@ PacksDirOption = Annotated[
 
 
 def _packs_dir(ctx: typer.Context, option: Path | None) -> Path:
-    if option is not None:
-        return option
-    settings = getattr(ctx.obj, "settings", None) if ctx.obj is not None else None
-    if isinstance(settings, Settings):
-        return settings.packs_dir
-    return Settings().packs_dir
+    return option if option is not None else settings_of(ctx).packs_dir
 
 
 def _describe(pack: InstalledPack) -> str:
@@ -65,7 +62,7 @@ def install(
     ] = None,
     packs_dir: PacksDirOption = None,
 ) -> None:
-    """Install a CDA R2 schema pack or a named ISO schematron pack."""
+    """Install a CDA R2 schema pack or a named ISO schematron pack (audited: ``hub.cli.operator_audit``)."""
     if len(arguments) not in (1, 2):
         _errors.print("expected [NAME] PATH", style="red", markup=False)
         raise typer.Exit(2)
@@ -75,11 +72,14 @@ def install(
     except ValueError as exc:
         _errors.print(f"--applies-to: {exc}", style="red", markup=False)
         raise typer.Exit(2) from exc
-    try:
-        pack = install_pack(kind, Path(path), _packs_dir(ctx, packs_dir), name, applies_to=families)
-    except HubError as exc:
-        _errors.print(f"install failed: {exc.message}", style="red", markup=False)
-        raise typer.Exit(1) from exc
+    with audited(settings_of(ctx), AuditAction.INSTALL_PACK) as op:
+        op.about(EntityKind.CONFIGURATION, f"{kind} {name or ''}".strip(), f"from {path}")
+        try:
+            pack = install_pack(kind, Path(path), _packs_dir(ctx, packs_dir), name, applies_to=families)
+        except HubError as exc:
+            _errors.print(f"install failed: {exc.message}", style="red", markup=False)
+            raise typer.Exit(1) from exc
+        op.about(EntityKind.CONFIGURATION, f"{pack.kind.value} {pack.name}", f"installed in {pack.directory}")
     # markup=False: paths and compiler messages may contain "[...]", which rich would read as markup
     _console.print(f"installed {_describe(pack)}", style="green", markup=False)
     for note in pack.notes:

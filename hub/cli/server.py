@@ -9,11 +9,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from hub.cli.operator_audit import audited
 from hub.cli.workers import Workers, reuse_port_supported
 from hub.core.errors import HubError
-from hub.core.settings import Settings
+from hub.core.settings import Settings, mask_url_password
 from hub.fhir import SOFTWARE_VERSION
 from hub.storage import Database, head_revision, upgrade
+from security import AuditAction, EntityKind
 
 console = Console()
 err = Console(stderr=True)
@@ -77,13 +79,18 @@ async def _migrate(settings: Settings) -> str | None:
 
 
 def migrate() -> None:
-    """Create or upgrade the database schema at TELEHUB_DATABASE_URL."""
+    """Create or upgrade the database schema at TELEHUB_DATABASE_URL (audited once the log exists)."""
     settings = _settings()
-    try:
-        current = asyncio.run(_migrate(settings))
-    except HubError as exc:
-        err.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
+    # the migration creates the audit log, so it is recorded afterwards (a failed one only if the log exists)
+    with audited(settings, AuditAction.MIGRATE, check_first=False) as op:
+        try:
+            current = asyncio.run(_migrate(settings))
+        except HubError as exc:
+            err.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(1) from exc
+        op.about(
+            EntityKind.DATA_STORE, mask_url_password(settings.database_url), f"schema at revision {current}"
+        )
     console.print(f"schema at revision [bold]{current}[/bold] (newest: {head_revision()})")
 
 

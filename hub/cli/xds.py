@@ -26,8 +26,10 @@ from rich.console import Console
 
 from conformance import ReportFormat, render
 from conformance.suites import failures, group_table, run_nist
+from hub.cli.operator_audit import audited
 from hub.core.settings import SecurityMode, SecuritySettings, Settings, Strictness, XdsSettings
 from hub.storage import Database, FileBlobStore, ensure_ready, referenced_blob_keys_txn
+from security import AuditAction, AuditEntity, EntityKind
 
 app = typer.Typer(name="xds", help="XDS.b registry and repository tools.", no_args_is_help=True)
 _out = Console(highlight=False, soft_wrap=True)
@@ -94,7 +96,7 @@ def gc_blobs(
         float, typer.Option("--grace-seconds", help="Keep unreferenced blobs younger than this.")
     ] = 3600.0,
 ) -> None:
-    """Delete repository blobs that no document row references."""
+    """Delete repository blobs that no document row references (audited, with the keys deleted)."""
     settings = Settings()
 
     async def collect() -> list[str]:
@@ -106,5 +108,10 @@ def gc_blobs(
             await db.close()
         return FileBlobStore(settings.blob_dir).collect_garbage(referenced, grace_seconds=grace_seconds)
 
-    deleted = asyncio.run(collect())
+    with audited(settings, AuditAction.COLLECT_BLOBS) as op:
+        deleted = asyncio.run(collect())
+        op.about(
+            EntityKind.DATA_STORE, str(settings.blob_dir), f"{len(deleted)} unreferenced blob(s) deleted"
+        )
+        op.entities.extend(AuditEntity(EntityKind.DATA_STORE, f"blob {key}") for key in deleted[:1000])
     _out.print(f"deleted {len(deleted)} unreferenced blob(s) under {settings.blob_dir}")

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +51,18 @@ class ReplayScope(enum.Enum):
     MESSAGE = "message"
 
 
+class ReadAudit(enum.Enum):
+    """When the audit record of a read (FHIR read/search/history, ITI-18, ITI-43) is written.
+
+    ``batched``: queued and written within 50 ms, off the response path (a crash can lose that window).
+    ``durable``: committed before the response leaves (group commit: reads arriving meanwhile share the next
+    transaction); when it cannot be written the read fails and releases nothing.
+    """
+
+    BATCHED = "batched"
+    DURABLE = "durable"
+
+
 class Strictness(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -82,6 +94,7 @@ class XdsSettings(BaseModel):
 
 class SecuritySettings(BaseModel):
     mode: SecurityMode = SecurityMode.DEV
+    read_audit: ReadAudit = ReadAudit.BATCHED
     # OAuth2 / JWT
     jwt_issuer: str = "https://telehub.local/dev"
     jwt_audience: str = "telehub"
@@ -101,6 +114,8 @@ class SecuritySettings(BaseModel):
     saml_replay_scope: ReplayScope = ReplayScope.CARD
     # signature-verified ID cards remembered by their exact bytes until they expire ("message" scope only)
     saml_verified_card_cache_size: int = Field(default=10_000, ge=0)
+    # medcom:CareProviderID values of system ID cards whose HSUID header may name the acting user
+    hsuid_trusted_providers: list[str] = Field(default_factory=list)
     jwks_cache_seconds: int = 300
     clock_skew_seconds: int = 60
     # dev mode signing material (generated under data_dir when absent)
@@ -119,7 +134,8 @@ class Settings(BaseSettings):
         toml_file=None,
     )
 
-    database_url: str = "sqlite+aiosqlite:///./var/telehub.db"
+    # empty: the embedded SQLite database inside data_dir (see _embedded_database_by_default)
+    database_url: str = ""
     data_dir: Path = Path("./var")
     host: str = "127.0.0.1"
     port: int = 8080
@@ -150,6 +166,14 @@ class Settings(BaseSettings):
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _embedded_database_by_default(self) -> Settings:
+        """No database URL: ``<data_dir>/telehub.db`` (``./var/telehub.db`` with the default data folder), so
+        moving the data folder moves the database with the blobs, packs and packages."""
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'telehub.db'}"
+        return self
 
     @property
     def blob_dir(self) -> Path:

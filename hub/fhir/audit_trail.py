@@ -38,6 +38,7 @@ from security import (
 
 log = logging.getLogger("telehub.audit")
 _CPR = re.compile(r"^\d{10}$")
+_MAX_RETRY_PAUSE = 5.0  # seconds between attempts to write queued audit records while the database fails
 
 ACTIONS: dict[Action, AuditAction] = {
     Action.READ: AuditAction.READ,
@@ -117,60 +118,116 @@ def build_rows(
 
 
 class AuditWriter:
-    """Batches records that change nothing (reads, refusals) into few transactions."""
+    """Batches records that change nothing (reads, refusals) into few transactions.
 
-    def __init__(self, db: Database, *, batch_size: int = 256, flush_interval: float = 0.05) -> None:
+    :meth:`submit` queues records (written within ``flush_interval``, off the response path).
+    :meth:`release` is for the records of data about to be released: with ``durable`` it returns only once
+    they are committed (group commit: the writer flushes at once, and records arriving during a flush share
+    the next transaction); if that transaction fails it raises, and the caller releases nothing.
+    """
+
+    def __init__(
+        self, db: Database, *, batch_size: int = 256, flush_interval: float = 0.05, durable: bool = False
+    ) -> None:
         self._db = db
         self._batch_size = batch_size
         self._interval = flush_interval
+        self.durable = durable
         self._pending: list[AuditRow] = []
+        self._waiting: list[tuple[Sequence[AuditRow], asyncio.Future[None]]] = []
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     def submit(self, rows: Sequence[AuditRow]) -> None:
         self._pending.extend(rows)
-        if self._task is None or self._task.done():
-            self._wakeup = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="telehub-audit-writer")
+        self._start()
         if len(self._pending) >= self._batch_size and self._wakeup is not None:
             self._wakeup.set()
 
+    async def release(self, rows: Sequence[AuditRow]) -> None:
+        """Record a release of data: queued (batched mode) or committed before returning (durable mode)."""
+        if not self.durable:
+            self.submit(rows)
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((rows, done))
+        self._start()
+        assert self._wakeup is not None
+        self._wakeup.set()
+        await done
+
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self._wakeup = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="telehub-audit-writer")
+
     async def _run(self) -> None:
         assert self._wakeup is not None
-        while self._pending:
+        pause = self._interval
+        while self._pending or self._waiting:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=pause)
             self._wakeup.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:  # logged by flush; the queued records stay and are retried, less and less often
+                if self._closing:
+                    raise  # shutting down: close() reports it rather than waiting for the database forever
+                pause = min(pause * 2, _MAX_RETRY_PAUSE)
+            else:
+                pause = self._interval
 
     async def flush(self) -> None:
-        while self._pending:
+        while self._pending or self._waiting:
             rows, self._pending = self._pending, []
+            waiting, self._waiting = self._waiting, []
             try:
                 # a transaction of audit records only: chained right away (see append_audit_txn)
                 await self._db.run_write(
-                    "audit_append", append_audit_txn, self._db.engine, rows, chain_hash, at_commit=False
+                    "audit_append",
+                    append_audit_txn,
+                    self._db.engine,
+                    [*rows, *(row for batch, _ in waiting for row in batch)],
+                    chain_hash,
+                    at_commit=False,
                 )
-            except Exception:
-                # never lose records silently: put them back and let the next flush retry
+            except Exception as exc:
+                # never lose records silently: queued ones go back for the next flush; the reads waiting
+                # for theirs fail (their data is not released, so their records are not kept either)
                 self._pending[:0] = rows
-                log.exception("could not write %d audit records; will retry", len(rows))
+                for _, done in waiting:
+                    if not done.done():
+                        done.set_exception(exc)
+                log.exception(
+                    "could not write %d audit records (%d queued ones will be retried)",
+                    len(rows) + sum(len(batch) for batch, _ in waiting),
+                    len(rows),
+                )
                 raise
+            for _, done in waiting:
+                if not done.done():
+                    done.set_result(None)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            if self._wakeup is not None:
-                self._wakeup.set()
-            await self._task
-        await self.flush()
+        """Write everything queued (at shutdown, or in tests); raises when the database refuses it."""
+        self._closing = True
+        try:
+            if self._task is not None and not self._task.done():
+                if self._wakeup is not None:
+                    self._wakeup.set()
+                await self._task
+            await self.flush()
+        finally:
+            self._closing = False
 
 
 class SecurityAuditTrail:
     """AuditTrail writing security.audit records into the hash-chained log."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, durable_reads: bool = False) -> None:
         self._db = db
-        self.writer = AuditWriter(db)
+        self.writer = AuditWriter(db, durable=durable_reads)
 
     async def record_txn(
         self, conn: AsyncConnection, ctx: RequestContext, entry: AuditEntry, decision: AccessDecision | None
@@ -179,7 +236,7 @@ class SecurityAuditTrail:
         await append_audit_txn(conn, self._db.engine, rows, chain_hash)
 
     async def record(self, ctx: RequestContext, entry: AuditEntry, decision: AccessDecision | None) -> None:
-        self.writer.submit(self._rows(ctx, entry, decision))
+        await self.writer.release(self._rows(ctx, entry, decision))
 
     def record_failure(
         self,

@@ -5,7 +5,8 @@ added later (through the API or an installed package) therefore finds only resou
 re-index extracts every live resource's rows again with today's parameters.  It reads the current versions in
 rid order, a batch per transaction, and replaces a resource's rows only if its version is still the one read
 (a concurrent write has indexed its newer version itself).  Old versions are never indexed (history is not
-searchable), deleted resources have no rows.
+searchable), deleted resources have no rows.  Each batch commits on its own and reports the last rid it
+covered, so an interrupted run resumes from there (``after``) instead of starting again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class ReindexResult:
     resources: int  # live resources read
     replaced: int  # of those, re-indexed (the others changed meanwhile and were indexed by that write)
     rows: int  # index rows written
+    last_rid: int = 0  # every live resource up to this rid is done (resume with after=last_rid)
 
 
 async def reindex(
@@ -34,10 +36,12 @@ async def reindex(
     types: Sequence[str] = (),
     *,
     batch: int = REINDEX_BATCH,
+    after: int = 0,
     progress: Callable[[ReindexResult], None] | None = None,
 ) -> ReindexResult:
-    """Re-index every live resource (of ``types``, or of all types) with the current search registry."""
-    after, read, replaced, rows = 0, 0, 0, 0
+    """Re-index every live resource (of ``types``, or of all types) whose rid is above ``after`` with the
+    current search registry."""
+    read, replaced, rows = 0, 0, 0
     while True:
         versions = await svc.db.run("reindex_read", current_versions_txn, after, batch, tuple(types))
         if not versions:
@@ -51,8 +55,8 @@ async def reindex(
         rows += sum(len(entries) for _, entries in work)
         after = versions[-1].rid
         if progress is not None:
-            progress(ReindexResult(read, replaced, rows))
-    return ReindexResult(read, replaced, rows)
+            progress(ReindexResult(read, replaced, rows, after))
+    return ReindexResult(read, replaced, rows, after)
 
 
 __all__ = ["REINDEX_BATCH", "ReindexResult", "reindex"]

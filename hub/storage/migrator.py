@@ -81,11 +81,14 @@ async def state(db: Database) -> SchemaState:
 
     try:
         async with db.sa_engine.connect() as conn:
+            unsuitable = await db.engine.unsuitable(conn)
             current = await conn.run_sync(_current)
     except (SQLAlchemyError, OSError) as exc:
         raise StorageError(
             f"cannot read the schema revision: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
         ) from exc
+    if unsuitable:
+        raise StorageError(unsuitable)
     return SchemaState(current=current, head=head_revision())
 
 

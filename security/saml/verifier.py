@@ -17,7 +17,8 @@ refused before and after the cryptography:
 
 Then SAML 2.0 Core §2.5.1 Conditions (NotBefore / NotOnOrAfter, with clock skew, and the
 audience when one is configured), the per-door minimum ``sosi:AuthenticationLevel``, the
-mapping to a Principal, and finally the replay cache, by scope (``ReplayScope``): ``card``
+mapping to a Principal (a trusted system card acting for the user of its HSUID header:
+:mod:`security.saml.hsuid`), and finally the replay cache, by scope (``ReplayScope``): ``card``
 remembers the card (its ``sosi:IDCardID``, or the assertion ID for plain SAML) until NotOnOrAfter, so
 each card is accepted once; ``message`` remembers card + ``wsa:MessageID`` (else DGWS
 ``medcom:MessageID``), so a card serves many messages, as DGWS clients use it, and each message is
@@ -48,7 +49,17 @@ from hub.core.settings import ReplayScope
 from hub.core.xml_safety import parse_xml
 from security.principal import Principal
 from security.saml.card_cache import VerifiedCardCache, card_key
-from security.saml.idcard import ASSERTION_TAG, DS_NS, SAML_NS, IdCard, principal_from_id_card, read_id_card
+from security.saml.hsuid import apply_hsuid, find_hsuid
+from security.saml.idcard import (
+    ASSERTION_TAG,
+    ATTR_CARE_PROVIDER_ID,
+    DS_NS,
+    SAML_NS,
+    IdCard,
+    IdCardType,
+    principal_from_id_card,
+    read_id_card,
+)
 from security.saml.replay import ReplayCache, ReplayClaim
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -137,6 +148,7 @@ class IdCardVerifier:
         allow_sha1: bool = False,
         replay_scope: ReplayScope = ReplayScope.CARD,
         verified_card_cache_size: int = 10_000,
+        hsuid_trusted_providers: Iterable[str] = (),
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._trusted = {_fingerprint(c): c for c in trusted}
@@ -150,6 +162,7 @@ class IdCardVerifier:
             else None
         )
         self._skew = clock_skew
+        self._hsuid_trusted = frozenset(hsuid_trusted_providers)
         self._audience = audience
         self._clock = clock
         methods, digests = _SIGNATURE_METHODS, _DIGESTS
@@ -188,7 +201,7 @@ class IdCardVerifier:
         assertion = self._the_assertion(root)
         card = self._verified_card(assertion, root)
         self._check_conditions(card)
-        principal = principal_from_id_card(card)
+        principal = self._acting_user(principal_from_id_card(card), card, root)
         level = principal.authentication_level
         if level is None or level < min_auth_level:
             raise AuthenticationError(
@@ -204,6 +217,16 @@ class IdCardVerifier:
         claim = ReplayClaim(replay_key, expires + self._skew)
         self._replay.check_and_store(claim.key, claim.expires_at)
         return principal, claim
+
+    def _acting_user(self, principal: Principal, card: IdCard, root: etree._Element) -> Principal:
+        """A trusted system card's principal acting for the user of its HSUID header (security.saml.hsuid)."""
+        if (
+            card.card_type is not IdCardType.SYSTEM
+            or card.value(ATTR_CARE_PROVIDER_ID) not in self._hsuid_trusted
+        ):
+            return principal
+        hsuid = find_hsuid(root)
+        return principal if hsuid is None else apply_hsuid(principal, hsuid)
 
     # ------------------------------------------------------------------ structure (before cryptography)
 

@@ -1,6 +1,7 @@
 """Security overhead per FHIR read (issue 6): p50/p95 of GET /fhir/Observation/{id} on the real hub (dev mode:
 JWT verification, role table, consent filter in SQL, audit record) against a baseline build with none of them
-(tests/benchmarks/bare_app.py), same database, one connection (latency, not throughput).
+(tests/benchmarks/bare_app.py), same database, one connection (latency, not throughput); then the secured hub
+again with ``TELEHUB_SECURITY__READ_AUDIT=durable`` (each read's record committed before the answer).
 
     .venv/bin/python -m tests.benchmarks.bench_security_http [--pg-url URL]
 """
@@ -79,9 +80,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["secured (JWT + role table + consent in SQL + audit)"] = wrk(
             secure.url, read_lua(ids, token), duration=args.duration, connections=args.connections
         ).row()
+    durable_env = {"TELEHUB_SECURITY__MODE": "dev", "TELEHUB_SECURITY__READ_AUDIT": "durable"}
+    with Server(url, workers, data_dir, extra_env=durable_env) as secure:
+        report["secured, read records committed before the answer (READ_AUDIT=durable)"] = wrk(
+            secure.url, read_lua(ids, token), duration=args.duration, connections=args.connections
+        ).row()
     base = report["baseline (no auth, no consent, no audit)"]
     sec = report["secured (JWT + role table + consent in SQL + audit)"]
+    durable = report["secured, read records committed before the answer (READ_AUDIT=durable)"]
     report["overhead p50 ms"] = round(float(sec["p50 ms"]) - float(base["p50 ms"]), 3)
+    report["overhead p50 ms, durable read records"] = round(
+        float(durable["p50 ms"]) - float(base["p50 ms"]), 3
+    )
     return report
 
 

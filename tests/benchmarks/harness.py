@@ -86,6 +86,7 @@ def install_core(data_dir: Path, package: Path) -> bool:
     telehub = str(Path(sys.executable).with_name("telehub"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEHUB_")}
     env["TELEHUB_DATA_DIR"] = str(data_dir)
+    # the installation is audited (hub.cli.operator_audit), here in the embedded database inside data_dir
     subprocess.run([telehub, "packages", "install", str(package)], env=env, check=True, capture_output=True)
     return True
 

@@ -92,7 +92,7 @@ async def retrieve(rt: XdsRuntime, caller: Caller, requests: Sequence[DocumentRe
         )
     outcome = AuditOutcome.SUCCESS if documents or not errors else AuditOutcome.SERIOUS_FAILURE
     patients = tuple(d.patient_key for d in found.values() if d.patient_key)
-    rt.record(
+    await rt.release(
         caller,
         AuditFacts(
             AuditAction.ITI_43,

@@ -101,5 +101,9 @@ class XdsRuntime:
         return ConsentBlock(actor_keys=actor_keys(caller.principal), now_us=now_us())
 
     def record(self, caller: Caller, facts: AuditFacts) -> None:
-        """Queue the records of a read or a refusal (batched, off the response path)."""
+        """Queue the records of a refusal or a failure (batched, off the response path)."""
         self.audit.submit(audit_rows(caller.principal, facts, client_address=caller.client_address))
+
+    async def release(self, caller: Caller, facts: AuditFacts) -> None:
+        """Record a read that releases data: queued, or committed first (``security.read_audit=durable``)."""
+        await self.audit.release(audit_rows(caller.principal, facts, client_address=caller.client_address))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 
 from hub.core.errors import AuthenticationError
-from hub.core.settings import Settings
+from hub.core.settings import ReadAudit, Settings
 from hub.fhir import AuditWriter
 from hub.storage import BlobStore, Database, FileBlobStore, claim_replay_key_txn
 from security import AuditAction, AuditOutcome, Authenticator, Principal, ReplayClaim
@@ -56,7 +56,7 @@ class XdsService:
             blobs=blobs or FileBlobStore(settings.blob_dir),
             settings=settings,
             processors=processors or ProcessorRegistry(),
-            audit=audit or AuditWriter(db),
+            audit=audit or AuditWriter(db, durable=settings.security.read_audit is ReadAudit.DURABLE),
         )
         self._replay_purged = 0.0
 

@@ -117,7 +117,7 @@ async def stored_query(rt: XdsRuntime, caller: Caller, request: StoredQueryReque
         )
         rt.record(caller, facts)
         raise
-    rt.record(
+    await rt.release(
         caller,
         AuditFacts(
             AuditAction.ITI_18,

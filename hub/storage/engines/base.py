@@ -44,6 +44,11 @@ class StorageEngine(abc.ABC):
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         """Serialise appends to the hash-chained audit log within the current transaction."""
 
+    async def unsuitable(self, conn: AsyncConnection) -> str | None:
+        """Why this database cannot hold telehub's data (None when it can); checked before migrating or
+        starting."""
+        return None
+
     @property
     def chains_audit_at_commit(self) -> bool:
         """True when the database itself chains audit records as the transaction commits (``audit_pending``

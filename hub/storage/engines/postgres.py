@@ -63,6 +63,17 @@ class PostgresEngine(StorageEngine):
     def chains_audit_at_commit(self) -> bool:
         return True
 
+    async def unsuitable(self, conn: AsyncConnection) -> str | None:
+        """A database that is not UTF8 cannot store every text a resource may carry, and the audit chain's
+        hashes are computed over UTF-8 bytes inside the database (revision 0005)."""
+        encoding = (await conn.exec_driver_sql("SHOW server_encoding")).scalar_one()
+        if encoding != "UTF8":
+            return (
+                f"the PostgreSQL database uses encoding {encoding}, telehub needs UTF8: "
+                "create it with CREATE DATABASE … ENCODING 'UTF8' (initdb -E UTF8 for a new cluster)"
+            )
+        return None
+
     async def lock_audit_chain(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
 

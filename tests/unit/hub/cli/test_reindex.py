@@ -122,3 +122,33 @@ def test_an_unmigrated_database_is_reported(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("TELEHUB_DATA_DIR", str(tmp_path / "var"))
     result = runner.invoke(app, ["reindex"])
     assert result.exit_code == 2
+
+
+def test_an_interrupted_reindex_resumes_after_the_last_committed_rid(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(database_url, tmp_path)
+
+    async def seed(http: httpx.AsyncClient, services: Any) -> list[int]:
+        for n in range(1, 8):
+            created = await http.post(
+                "/fhir/Observation", content=orjson.dumps(_observation(n)), headers=FHIR
+            )
+            assert created.status_code == 201, created.text
+        async with services.fhir.db.sa_engine.begin() as conn:
+            await conn.execute(text("DELETE FROM idx_token"))
+        versions = await services.fhir.db.run("t", current_versions_txn, 0, 100, ("Observation",))
+        return [v.rid for v in versions]
+
+    rids = asyncio.run(_with_hub(settings, seed))
+    monkeypatch.setenv("TELEHUB_DATABASE_URL", database_url)
+    monkeypatch.setenv("TELEHUB_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TELEHUB_SECURITY__MODE", "open")
+    result = runner.invoke(app, ["reindex", "--type", "Observation", "--batch", "2", "--after", str(rids[3])])
+    assert result.exit_code == 0, result.output
+    assert "re-indexed 3 of 3 resources" in result.output and f"up to rid {rids[-1]}" in result.output
+
+    async def found(http: httpx.AsyncClient, services: Any) -> int:
+        return await _found(http)
+
+    assert asyncio.run(_with_hub(settings, found)) == 3  # the first four were left for another run

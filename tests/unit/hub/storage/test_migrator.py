@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, inspect, text
 from hub.core.errors import StorageError
 from hub.storage import Database, ensure_ready, head_revision, upgrade
 from hub.storage.migrator import _config
+from tests.conftest import POSTGRES_URL
 
 
 async def _drop_version(db: Database) -> None:
@@ -107,3 +109,30 @@ async def test_index_rows_lose_their_foreign_key_and_keep_their_data(database: D
         assert tuple(row) == (rid, 7, "s", "c")
         assert await conn.run_sync(_index_names, "idx_token") == {"ix_idx_token_rid", "ix_idx_token_value"}
     assert (await ensure_ready(database)).up_to_date
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="needs TELEHUB_TEST_POSTGRES_URL")
+async def test_a_postgresql_database_that_is_not_utf8_is_refused() -> None:
+    import asyncpg
+
+    assert POSTGRES_URL is not None
+    admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"telehub_latin1_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(
+            f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        )
+        db = Database(f"{POSTGRES_URL.rpartition('/')[0]}/{name}")
+        try:
+            for step in (upgrade, ensure_ready):
+                with pytest.raises(StorageError, match="encoding LATIN1, telehub needs UTF8"):
+                    await step(db)
+            async with db.sa_engine.connect() as probe:  # refused before any table was made
+                tables = await probe.run_sync(lambda c: inspect(c).get_table_names())
+            assert tables == []
+        finally:
+            await db.close()
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.close()
