@@ -244,3 +244,55 @@ async def test_kill_9_during_transaction_bundles_keeps_each_bundle_whole(
     assert acknowledged <= stored.keys() <= sent
     assert set(stored.values()) == {20}, f"a transaction with part of its resources: {stored}"
     _audit_chain_verifies(env)
+
+
+async def _audited_searches(database_url: str) -> set[str]:
+    """The query strings of the successful searches that have an audit record."""
+    from hub.storage import Database, audit_rows_txn
+    from security import EntityKind, record_from_bytes
+
+    db = Database(database_url)
+    try:
+        rows = await db.run("t", audit_rows_txn, 0, 100_000)
+    finally:
+        await db.close()
+    return {
+        entity.identifier
+        for row in rows
+        if row.action == "search" and row.outcome == "0"
+        for entity in record_from_bytes(row.record).entities
+        if entity.kind is EntityKind.QUERY
+    }
+
+
+@pytest.mark.slow
+async def test_kill_9_during_reads_leaves_no_answered_read_unaudited_in_durable_mode(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``TELEHUB_SECURITY__READ_AUDIT=durable``: every search that was answered has its audit record on disk,
+    even when the server is killed right after answering (batched records of the last 50 ms would be lost).
+    Each search is told apart by its ``_count``, which the record keeps with the query."""
+    env = server_env(
+        tmp_path, database_url, security__mode="open", security__read_audit="durable", log_level="warning"
+    )
+    log = tmp_path / "serve.log"
+    with serving(env, log) as (_, base):
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            posted = await http.post("/fhir", content=orjson.dumps(_bundle("reads")), headers=FHIR)
+            assert posted.status_code == 200, posted.text
+            ids = [e["response"]["location"].split("/")[1] for e in posted.json()["entry"]]
+    with serving(env, log) as (proc, base):
+        keys = [str(n) for n in range(1, 301)]
+
+        async def search(http: httpx.AsyncClient, key: str) -> None:
+            r = await http.get("/fhir/Observation", params={"_id": ids[int(key) % len(ids)], "_count": key})
+            assert r.status_code == 200 and r.json()["total"] == 1, r.text
+
+        _, answered = await _submit_until_killed(base, proc, keys, search)
+    audited = {
+        part.removeprefix("_count=")
+        for query in await _audited_searches(database_url)
+        for part in query.split("&")
+        if part.startswith("_count=")
+    }
+    assert answered <= audited, f"answered but not audited: {sorted(answered - audited, key=int)}"
