@@ -7,11 +7,13 @@ interaction, failed ones included).
 ``telehub-cli``), what (the action), on which object (package, pack, database, blob store, audit log) and the
 outcome, with the reason of a failure.
 
-The audit log must be writable BEFORE the action runs: when the database cannot be reached (or, on PostgreSQL,
-is not migrated) the command changes nothing and exits 2.  An embedded SQLite database is created and
-migrated on first use, as ``telehub serve`` does.  ``migrate`` is the exception: it creates the log, so its
-record is written after it.  When the record cannot be written after the action (the database went away
-meanwhile), the command says so on stderr and exits 3, so the operator can record it by hand.
+The audit log must be writable BEFORE the action runs: when the database cannot be reached (or, on
+PostgreSQL, is not migrated) the command changes nothing and exits 2.  An embedded SQLite database is created
+and migrated on first use, as ``telehub serve`` does.  Two exceptions: ``migrate`` creates the log, so its
+record is written after it; ``audit verify``, which changes nothing, still runs on a log it cannot write to (a
+read-only copy), with a warning that the verification was not recorded.  When the record cannot be written
+after the action (the database went away meanwhile), the command says so on stderr and exits 3, so the
+operator can record it by hand.
 """
 
 from __future__ import annotations
@@ -117,17 +119,26 @@ def _failure_of(exc: BaseException) -> str:
 
 
 @contextmanager
-def audited(settings: Settings, action: AuditAction, *, check_first: bool = True) -> Iterator[OperatorAction]:
-    """Run the ``with`` body as one audited operator action (see the module docstring)."""
+def audited(
+    settings: Settings, action: AuditAction, *, check_first: bool = True, required: bool = True
+) -> Iterator[OperatorAction]:
+    """Run the ``with`` body as one audited operator action (see the module docstring).
+
+    ``required=False`` is for actions that change nothing (verifying the chain, perhaps on a read-only copy):
+    when the log cannot be written they still run, with a warning that they were not recorded.
+    """
+    record_it = True
     if check_first:
         try:
             asyncio.run(_ready(settings))
         except (HubError, OSError) as exc:
             message = exc.message if isinstance(exc, HubError) else str(exc)
-            _err.print(
-                f"refused: the audit log is not writable ({message}); nothing was changed", markup=False
-            )
-            raise typer.Exit(2) from exc
+            if required:
+                refusal = f"refused: the audit log is not writable ({message}); nothing was changed"
+                _err.print(refusal, markup=False)
+                raise typer.Exit(2) from exc
+            _err.print(f"warning: this {action.value} will not be recorded ({message})", markup=False)
+            record_it = False
     op = OperatorAction(action)
     outcome = AuditOutcome.SUCCESS
     try:
@@ -151,7 +162,8 @@ def audited(settings: Settings, action: AuditAction, *, check_first: bool = True
             entities=tuple(op.entities),
             outcome_description=op.failure[:500] if op.failure else None,
         )
-        _write(settings, record, raising=outcome is AuditOutcome.SUCCESS)
+        if record_it:
+            _write(settings, record, raising=required and outcome is AuditOutcome.SUCCESS)
 
 
 def _write(settings: Settings, record: AuditRecord, *, raising: bool) -> None:

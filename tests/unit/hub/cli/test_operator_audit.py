@@ -9,14 +9,16 @@ import json
 import tarfile
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.core.settings import mask_url_password
 from hub.storage import Database, audit_rows_txn
 from security import AuditAction, AuditRecord, record_from_bytes, to_audit_event
-from tests.conftest import testdata_path
+from tests.conftest import POSTGRES_URL, testdata_path
 
 runner = CliRunner()
 
@@ -108,8 +110,6 @@ def test_a_broken_chain_verification_is_recorded_as_failed(
         db = Database(database_url)
         try:
             async with db.sa_engine.begin() as conn:
-                from sqlalchemy import text
-
                 await conn.execute(text("UPDATE audit_log SET record = replace(record, 'intact', 'INTACT')"))
         finally:
             await db.close()
@@ -133,3 +133,32 @@ def test_no_writable_audit_log_no_action(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert not packs.exists()
     code, out = _cli(monkeypatch, unreachable, "xds", "gc-blobs")
     assert code == 2 and "nothing was changed" in out
+
+
+def test_verify_still_runs_on_a_log_it_cannot_write(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A read-only copy (here: a PostgreSQL database in read-only mode) is verified; the record is skipped."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("read-only mode is set with ALTER DATABASE on PostgreSQL")
+    assert _cli(monkeypatch, database_url, "audit", "verify")[0] == 0
+    name = database_url.rpartition("/")[2]
+
+    async def read_only(on: bool) -> None:  # from the server's admin database, which stays writable
+        assert POSTGRES_URL is not None
+        admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {on}')
+        finally:
+            await admin.close()
+
+    asyncio.run(read_only(True))
+    try:
+        code, out = _cli(monkeypatch, database_url, "audit", "verify")
+        assert code == 0 and "audit chain intact: 1 rows verified" in out
+        assert "could not be written" in out
+        code, out = _cli(monkeypatch, database_url, "xds", "gc-blobs")  # an action that changes things
+        assert code != 0
+    finally:
+        asyncio.run(read_only(False))
+    assert [r.action for r in _records(database_url)] == [AuditAction.VERIFY_AUDIT]
