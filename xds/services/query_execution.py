@@ -1,6 +1,12 @@
 """Executing the fourteen stored queries against storage, inside one read transaction
 (IHE ITI TF-2a 3.18.4.1.2.3.7.1-14; parameter semantics in ``xds.stored_queries``).
 
+``$MetadataLevel`` 1, the default (ITI TF-2a 3.18.4.1.2.3.5.1.1, Metadata Update option), hides what a
+consumer without that option cannot interpret: DocumentEntries and Folders that are not the latest version,
+Deprecated Folders and Deprecated Associations (telehub has no Offline DocumentEntries).  Level 2 shows
+everything the query's own parameters select.  The restriction is applied where every query reads its
+objects (:meth:`QueryExecution.entries`, ``folders``, ``associations``), so all fourteen queries agree.
+
 The Find* queries are one SQL statement each (patient first, consent inside).  The Get* queries follow
 associations in a few statements; every object read applies the same consent filter and, for a citizen,
 the patient scope, so a query never reveals an object the requester may not see.
@@ -29,7 +35,7 @@ from hub.storage import (
     withheld_entries_exist_txn,
 )
 from hub.storage.engines import StorageEngine
-from xds.codes import AssociationType
+from xds.codes import AssociationType, AvailabilityStatus
 from xds.services import query_filters as qf
 from xds.services.query_relations import (
     get_folder_and_contents,
@@ -38,7 +44,7 @@ from xds.services.query_relations import (
     get_submission_set_and_contents,
 )
 from xds.services.query_result import QueryResult, QueryScope
-from xds.services.registry_rows import patient_key
+from xds.services.registry_rows import patient_key, status_value
 from xds.stored_queries import (
     FindDocumentsQuery,
     FindFoldersQuery,
@@ -56,6 +62,8 @@ from xds.stored_queries import (
 )
 
 HAS_MEMBER = AssociationType.HAS_MEMBER.value
+_DEPRECATED = status_value(AvailabilityStatus.DEPRECATED)
+_ALL_STATUSES = tuple(sorted(status_value(s) for s in AvailabilityStatus))
 
 
 class QueryExecution:
@@ -69,6 +77,8 @@ class QueryExecution:
     async def entries(self, f: EntryFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:
             f = _with_patient(f, self.scope.patient_key)
+        if self.scope.current_metadata_only:
+            f = dataclasses.replace(f, latest_only=True)
         return await find_entries_txn(
             self.conn, self.engine, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim
         )
@@ -83,6 +93,11 @@ class QueryExecution:
     async def folders(self, f: FolderFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:
             f = _with_patient(f, self.scope.patient_key)
+        if self.scope.current_metadata_only:
+            statuses = _without_deprecated(f.statuses)
+            if statuses is None:
+                return []
+            f = dataclasses.replace(f, statuses=statuses, latest_only=True)
         return await find_folders_txn(
             self.conn, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim
         )
@@ -90,11 +105,18 @@ class QueryExecution:
     async def associations(self, f: AssociationFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:
             f = _with_patient(f, self.scope.patient_key)
+        if self.scope.current_metadata_only:
+            statuses = _without_deprecated(f.statuses)
+            if statuses is None:
+                return []
+            f = dataclasses.replace(f, statuses=statuses)
         return await associations_txn(self.conn, f, consent=self.scope.consent)
 
     async def withheld(self, f: EntryFilter) -> bool:
         if self.scope.consent is None:
             return False
+        if self.scope.current_metadata_only:
+            f = dataclasses.replace(f, latest_only=True)
         return await withheld_entries_exist_txn(self.conn, self.engine, f, self.scope.consent)
 
     # ------------------------------------------------------------------ the queries
@@ -179,6 +201,13 @@ class QueryExecution:
         )
         found = {s.entry_uuid for s in sets}
         return QueryResult(submission_sets=sets, associations=[a for a in memberships if a.source in found])
+
+
+def _without_deprecated(statuses: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``statuses`` less Deprecated (empty = any status, so it becomes every other one); None when only
+    Deprecated was asked for (nothing may be returned)."""
+    kept = tuple(s for s in (statuses or _ALL_STATUSES) if s != _DEPRECATED)
+    return kept or None
 
 
 def _closed_over(candidates: list[StoredObject], objects: set[str]) -> list[StoredObject]:

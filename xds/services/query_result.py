@@ -39,3 +39,6 @@ class QueryScope:
     consent: ConsentBlock | None = None
     patient_key: str | None = None
     with_ebrim: bool = True  # False for ObjectRef answers: the registry form bytes are not read at all
+    # $MetadataLevel 1 (the default): no earlier versions of DocumentEntries and Folders, no Deprecated
+    # Folders or Associations - what a consumer without the Metadata Update option expects
+    current_metadata_only: bool = True

@@ -170,6 +170,59 @@ async def test_metadata_update_versions_and_status(service: XdsService, system: 
     assert "XDSMetadataVersionError" in codes_of(caught.value)
 
 
+async def test_metadata_level_1_hides_earlier_versions_and_deprecated_links(
+    service: XdsService, system: Caller, physician: Caller
+) -> None:
+    """$MetadataLevel 1 (the default) shows a consumer without the Metadata Update option only the latest
+    version of each DocumentEntry and no Deprecated association; level 2 shows everything asked for."""
+    first = await service.register(system, b.submission(b.document_entry(content=b"x")))
+    uuid = first.mapping["Document01"]
+    new_version = dataclasses.replace(
+        first.objects.document_entries[0], entry_uuid="Document02", logical_id=uuid, version=None
+    )
+    sset = b.submission_set()
+    membership = dataclasses.replace(
+        b.has_member(sset.entry_uuid, "Document02", "HM01"), previous_version="1"
+    )
+    updated = await service.update(
+        system,
+        SubmitObjectsRequest(
+            RegistryObjectList(
+                document_entries=(new_version,), submission_sets=(sset,), associations=(membership,)
+            )
+        ),
+    )
+    latest = updated.objects.document_entries[0].entry_uuid
+    for level, expected in (("1", {latest}), ("2", {uuid, latest})):
+        found = await query(
+            service,
+            physician,
+            StoredQueryId.GET_DOCUMENTS,
+            {"$XDSDocumentEntryLogicalID": [quoted(uuid)], "$MetadataLevel": [level]},
+        )
+        assert {e.header.entry_uuid for e in found.result.entries} == expected, level
+    default = await query(
+        service, physician, StoredQueryId.GET_DOCUMENTS, {"$XDSDocumentEntryLogicalID": [quoted(uuid)]}
+    )
+    assert {e.header.entry_uuid for e in default.result.entries} == {latest}
+    deprecated = {
+        "$XDSDocumentEntryPatientId": [patient_param(b.PATIENT)],
+        "$XDSDocumentEntryStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')"],
+    }
+    hidden = await query(service, physician, FIND, deprecated)
+    assert hidden.result.entries == []  # version 1 is Deprecated, and not the latest
+    shown = await query(service, physician, FIND, {**deprecated, "$MetadataLevel": ["2"]})
+    assert [e.header.entry_uuid for e in shown.result.entries] == [uuid]
+    assocs = {
+        "$XDSDocumentEntryEntryUUID": [quoted(uuid)],
+        "$XDSAssociationStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')"],
+    }
+    gone = await query(
+        service, physician, StoredQueryId.GET_DOCUMENTS_AND_ASSOCIATIONS, {**assocs, "$MetadataLevel": ["1"]}
+    )
+    assert gone.result.associations == [] and gone.result.entries == []
+
+
 async def test_metadata_update_links_two_registered_documents(
     service: XdsService, system: Caller, physician: Caller
 ) -> None:
@@ -189,7 +242,7 @@ async def test_metadata_update_links_two_registered_documents(
         )
         return SubmitObjectsRequest(RegistryObjectList(submission_sets=(sset,), associations=(member, link)))
 
-    await service.update(system, link_update())
+    linked = await service.update(system, link_update())
     related = await query(
         service,
         physician,
@@ -203,6 +256,32 @@ async def test_metadata_update_links_two_registered_documents(
     objects = related.result
     assert {e.header.entry_uuid for e in objects.entries} == {source, target}
     assert [(a.source, a.target) for a in objects.associations] == [(source, target)]
+    retire = Association(
+        entry_uuid="US00",
+        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
+        source="SubmissionSet01",
+        target=linked.mapping["Link01"],
+        original_status=AvailabilityStatus.APPROVED,
+        new_status=AvailabilityStatus.DEPRECATED,
+    )
+    await service.update(
+        system,
+        SubmitObjectsRequest(
+            RegistryObjectList(submission_sets=(b.submission_set(),), associations=(retire,))
+        ),
+    )
+    deprecated_links = {
+        "$XDSDocumentEntryEntryUUID": [quoted(source)],
+        "$XDSAssociationStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')"],
+    }
+    for level, count in (("1", 0), ("2", 1)):  # $MetadataLevel 1 hides Deprecated associations
+        found = await query(
+            service,
+            physician,
+            StoredQueryId.GET_DOCUMENTS_AND_ASSOCIATIONS,
+            {**deprecated_links, "$MetadataLevel": [level]},
+        )
+        assert len(found.result.associations) == count, level
     deprecate = Association(
         entry_uuid="US01",
         association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
