@@ -5,7 +5,8 @@
    request a new document), on SQLite and - with ``--pg-url`` - PostgreSQL (a fresh database, dropped after).
 2. ``query``: FindDocuments (patient + classCode + creationTime range) over ``--entries`` DocumentEntries
    (default 1,000,000, bulk-loaded by ``tests.benchmarks.xds_datagen``): latency of the one SQL statement,
-   and of the whole ITI-18 service call (parse AdhocQueryRequest, authorise, SQL, build the response).
+   of the whole ITI-18 service call (parse AdhocQueryRequest, authorise, SQL, build the response), and of
+   the SOAP door over HTTP (a real ``telehub serve``, one connection).
 3. ``memory``: a 100 MB document through ITI-41 and back through ITI-43 over HTTP; peak RSS growth of the
    server process against the document size.
 
@@ -24,15 +25,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+from lxml import etree
 from sqlalchemy import text
 
+from conformance.suites.xds_client import SOAP_XML
 from hub.core.registry_query import CodeCondition, EntryCodeField, EntryFilter, KeyRange
 from hub.storage import Database, find_entries_txn, upgrade
 from tests.benchmarks import xds_datagen
 from tests.benchmarks.bench_phmr_pipeline import _create_pg, _drop_pg
 from tests.benchmarks.bench_xds_transfer import iti41_lua, memory_round_trip
-from tests.benchmarks.harness import Server, wrk
+from tests.benchmarks.harness import Server, lua_string, wrk
 from tests.unit.xds.services.conftest import PHYSICIAN, xds_settings
+from xds import Action, build_envelope, envelope_bytes
 from xds.services import Caller, XdsService
 from xds.stored_queries import (
     ReturnType,
@@ -123,6 +128,59 @@ async def query_bench(engine: str, url: str, args: argparse.Namespace) -> None:
             print(f"  {engine}: ITI-18 service call ({label:9s})  {percentiles(latencies)}")
         await service.close()
     await db.close()
+    over_http(engine, url, rng, args)
+
+
+def find_documents(rng: random.Random, patients: int, *, leaf: bool) -> etree._Element:
+    key, code, low, high = random_query(rng, patients)
+    return adhoc_query_request_element(
+        StoredQueryId.FIND_DOCUMENTS,
+        {
+            "$XDSDocumentEntryPatientId": [f"'{key}^^^&1.2.208.176.1.2&ISO'"],
+            "$XDSDocumentEntryStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')"],
+            "$XDSDocumentEntryClassCode": [f"('{code}^^{xds_datagen.CLASS_SCHEME}')"],
+            "$XDSDocumentEntryCreationTimeFrom": [str(low)],
+            "$XDSDocumentEntryCreationTimeTo": [str(high)],
+        },
+        return_type=ReturnType.LEAF_CLASS if leaf else ReturnType.OBJECT_REF,
+    )
+
+
+def over_http(engine: str, url: str, rng: random.Random, args: argparse.Namespace) -> None:
+    """The same FindDocuments as SOAP requests to a real ``telehub serve`` (open security: the audit record
+    and the consent check still run), one connection: the whole door, envelope to envelope."""
+    workers = 1 if engine == "sqlite" else args.workers
+    for leaf in (False, True):
+        bodies = [
+            envelope_bytes(
+                build_envelope(Action.ITI_18, find_documents(rng, args.patients, leaf=leaf))
+            ).decode()
+            for _ in range(500)
+        ]
+        lua = (
+            'wrk.method = "POST"\n'
+            f'wrk.headers["Content-Type"] = {lua_string(SOAP_XML)}\n'
+            f"local bodies = {{{','.join(lua_string(b) for b in bodies)}}}\n"
+            "request = function()\n"
+            "  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])\n"
+            "end\n"
+        )
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            Server(url, workers, Path(folder), extra_env={"TELEHUB_SECURITY__MODE": "open"}) as server,
+        ):
+            sample = httpx.post(
+                server.url + "/xds/registry", content=bodies[0], headers={"content-type": SOAP_XML}
+            )
+            assert b"ResponseStatusType:Success" in sample.content, sample.text[:500]
+            wrk(server.url + "/xds/registry", lua, duration=2, connections=1)  # warm-up
+            result = wrk(server.url + "/xds/registry", lua, duration=args.duration, connections=1)
+        label = "LeafClass" if leaf else "ObjectRef"
+        print(
+            f"  {engine}: ITI-18 over HTTP ({label:9s})       p50 {result.p50_ms:6.2f} ms  "
+            f"p95 {result.p95_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  {result.requests_per_s:.0f} req/s, "
+            f"1 connection, {workers} worker(s), errors {result.errors}"
+        )
 
 
 async def service_latencies(
@@ -131,18 +189,7 @@ async def service_latencies(
     caller = Caller(PHYSICIAN)
     out: list[float] = []
     for _ in range(args.queries):
-        key, code, low, high = random_query(rng, args.patients)
-        element = adhoc_query_request_element(
-            StoredQueryId.FIND_DOCUMENTS,
-            {
-                "$XDSDocumentEntryPatientId": [f"'{key}^^^&1.2.208.176.1.2&ISO'"],
-                "$XDSDocumentEntryStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')"],
-                "$XDSDocumentEntryClassCode": [f"('{code}^^{xds_datagen.CLASS_SCHEME}')"],
-                "$XDSDocumentEntryCreationTimeFrom": [str(low)],
-                "$XDSDocumentEntryCreationTimeTo": [str(high)],
-            },
-            return_type=ReturnType.LEAF_CLASS if leaf else ReturnType.OBJECT_REF,
-        )
+        element = find_documents(rng, args.patients, leaf=leaf)
         started = time.perf_counter()
         await service.stored_query(caller, parse_adhoc_query_request(element))
         out.append((time.perf_counter() - started) * 1000)
