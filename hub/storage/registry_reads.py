@@ -107,9 +107,10 @@ async def latest_by_logical_id_txn(conn: AsyncConnection, logical_ids: Collectio
     return await _union(conn, list(ObjectKind), lambda t: and_(t.c.logical_id.in_(ids), t.c.latest.is_(True)))
 
 
-def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock) -> ColumnElement[bool]:
+def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock | None) -> ColumnElement[bool]:
     """Rows of patients who block the requester (now) are excluded; rows without a patient stay (the same
-    clause as FHIR resources, against a registry table's ``patient_key``)."""
+    clause as FHIR resources, against a registry table's ``patient_key``).  ``block=None`` leaves the values
+    to the named parameters of ``hub.storage.search_sql.consent_params``."""
     return resource_consent_clause(block, patient_key)
 
 

@@ -14,9 +14,11 @@ Get* queries, each ONE statement (IHE ITI TF-2a 3.18.4.1.2.3.7; filter semantics
 
 from __future__ import annotations
 
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import (
@@ -42,7 +44,7 @@ from hub.storage.schema import (
     xds_submission_set,
     xds_submission_set_author,
 )
-from hub.storage.search_sql import ConsentBlock
+from hub.storage.search_sql import ConsentBlock, consent_params
 
 E = xds_document_entry.c
 S = xds_submission_set.c
@@ -58,23 +60,41 @@ def _code_pair(
     )
 
 
-def _range(column: ColumnElement[Any], bounds: KeyRange) -> ColumnElement[bool]:
+class Bind(Protocol):
+    def __call__(self, name: str, value: Any, *, expanding: bool = False) -> Any: ...
+
+
+def literal(name: str, value: Any, *, expanding: bool = False) -> Any:
+    """Values written into the statement (a statement per request)."""
+    return value
+
+
+def named(name: str, value: Any, *, expanding: bool = False) -> Any:
+    """Values left to named bind parameters (``name``), so the statement depends only on the filter's
+    shape and is built once (:func:`_entry_statement`); :func:`entry_params` supplies the values."""
+    return bindparam(name, expanding=expanding)
+
+
+def _range(
+    column: ColumnElement[Any], bounds: KeyRange, bind: Bind = literal, name: str = ""
+) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = [column.is_not(None)]
     if bounds.low is not None:
-        parts.append(column >= bounds.low)
+        parts.append(column >= bind(f"{name}_low", bounds.low))
     if bounds.high is not None:
-        parts.append(column < bounds.high)
+        parts.append(column < bind(f"{name}_high", bounds.high))
     return and_(*parts)
 
 
-def _selection(c: Any, selection: Selection) -> ColumnElement[bool]:
+def _selection(c: Any, selection: Selection, bind: Bind = literal) -> ColumnElement[bool]:
     parts = []
-    if selection.entry_uuids:
-        parts.append(c.entry_uuid.in_(sorted(set(selection.entry_uuids))))
-    if selection.unique_ids:
-        parts.append(c.unique_id.in_(sorted(set(selection.unique_ids))))
-    if selection.logical_ids:
-        parts.append(c.logical_id.in_(sorted(set(selection.logical_ids))))
+    for column, name, values in (
+        (c.entry_uuid, "sel_uuids", selection.entry_uuids),
+        (c.unique_id, "sel_unique_ids", selection.unique_ids),
+        (c.logical_id, "sel_logical_ids", selection.logical_ids),
+    ):
+        if values:
+            parts.append(column.in_(bind(name, sorted(set(values)), expanding=True)))
     return or_(false(), *parts)
 
 
@@ -86,18 +106,20 @@ def _common(
     selection: Selection | None,
     latest_only: bool,
     consent: ConsentBlock | None,
+    bind: Bind = literal,
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if patient_key is not None:
-        where.append(c.patient_key == patient_key)  # patient first: the leading column of every index
+    if patient_key is not None:  # patient first: the leading column of every index
+        where.append(c.patient_key == bind("patient_key", patient_key))
     if statuses:
         where.append(c.status.in_(list(statuses)))
     if selection is not None:
-        where.append(_selection(c, selection))
+        where.append(_selection(c, selection, bind))
     if latest_only:
         where.append(c.latest.is_(True))
     if consent is not None:
-        where.append(consent_clause(c.patient_key, consent))
+        # named: the clause's own bind names (consent_auth, consent_sor, consent_now), values at execution
+        where.append(consent_clause(c.patient_key, None if bind is named else consent))
     return where
 
 
@@ -115,9 +137,11 @@ def _authors(
 
 
 def entry_conditions(
-    engine: StorageEngine, f: EntryFilter, consent: ConsentBlock | None
+    engine: StorageEngine, f: EntryFilter, consent: ConsentBlock | None, bind: Bind = literal
 ) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a DocumentEntry filter."""
+    """The WHERE conditions of a DocumentEntry filter.  With ``bind=named`` the patient, the time ranges, the
+    selected ids, the referenceIds and the consent values are named bind parameters; the codes, statuses,
+    object types and author patterns stay literal (they recur across requests and shape the plan)."""
     where = _common(
         E,
         patient_key=f.patient_key,
@@ -125,6 +149,7 @@ def entry_conditions(
         selection=f.selection,
         latest_only=f.latest_only,
         consent=consent,
+        bind=bind,
     )
     if f.object_types:
         where.append(E.object_type.in_(list(f.object_types)))
@@ -141,19 +166,111 @@ def entry_conditions(
                     _code_pair(codes.code, codes.scheme, group),
                 )
             )
-    for column, bounds in (
-        (E.creation_key, f.creation),
-        (E.service_start_key, f.service_start),
-        (E.service_stop_key, f.service_stop),
+    for column, name, bounds in (
+        (E.creation_key, "creation", f.creation),
+        (E.service_start_key, "service_start", f.service_start),
+        (E.service_stop_key, "service_stop", f.service_stop),
     ):
         if bounds is not None:
-            where.append(_range(column, bounds))
+            where.append(_range(column, bounds, bind, name))
     if f.author_patterns:
         where.append(_authors(engine, xds_entry_author, xds_entry_author.c.entry_pk, E.pk, f.author_patterns))
     refs = xds_entry_reference.c
-    for values in f.reference_ids:
-        where.append(exists().where(refs.entry_pk == E.pk, refs.value.in_(sorted(set(values)))))
+    for n, values in enumerate(f.reference_ids):
+        chosen = bind(f"reference_ids_{n}", sorted(set(values)), expanding=True)
+        where.append(exists().where(refs.entry_pk == E.pk, refs.value.in_(chosen)))
     return where
+
+
+def _entry_shape(f: EntryFilter, consent: ConsentBlock | None) -> tuple[Hashable, ...]:
+    """What the statement of :func:`entry_conditions` with ``bind=named`` depends on."""
+
+    def bounds(r: KeyRange | None) -> tuple[bool, bool] | None:
+        return None if r is None else (r.low is not None, r.high is not None)
+
+    s = f.selection
+    selection = None if s is None else (bool(s.entry_uuids), bool(s.unique_ids), bool(s.logical_ids))
+    return (
+        f.patient_key is not None,
+        f.statuses,
+        selection,
+        f.latest_only,
+        consent is not None,
+        f.object_types,
+        f.codes,
+        f.code_lists,
+        bounds(f.creation),
+        bounds(f.service_start),
+        bounds(f.service_stop),
+        f.author_patterns,
+        len(f.reference_ids),
+    )
+
+
+def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]:
+    """The values of the named bind parameters of ``entry_conditions(..., bind=named)`` (same names)."""
+    values: dict[str, Any] = {}
+    if f.patient_key is not None:
+        values["patient_key"] = f.patient_key
+    if f.selection is not None:
+        for name, chosen in (
+            ("sel_uuids", f.selection.entry_uuids),
+            ("sel_unique_ids", f.selection.unique_ids),
+            ("sel_logical_ids", f.selection.logical_ids),
+        ):
+            if chosen:
+                values[name] = sorted(set(chosen))
+    if consent is not None:
+        values.update(consent_params(consent))
+    for name, r in (
+        ("creation", f.creation),
+        ("service_start", f.service_start),
+        ("service_stop", f.service_stop),
+    ):
+        if r is not None and r.low is not None:
+            values[f"{name}_low"] = r.low
+        if r is not None and r.high is not None:
+            values[f"{name}_high"] = r.high
+    for n, chosen in enumerate(f.reference_ids):
+        values[f"reference_ids_{n}"] = sorted(set(chosen))
+    return values
+
+
+_ENTRY_STATEMENTS_MAX = 256
+_entry_statements: OrderedDict[tuple[Hashable, ...], Select[Any]] = OrderedDict()
+
+
+def _entry_statement(
+    engine: StorageEngine,
+    f: EntryFilter,
+    consent: ConsentBlock | None,
+    kind: str,
+    with_ebrim: bool,
+    limit: int | None = None,
+) -> Select[Any]:
+    """The statement of a DocumentEntry filter, built once per shape (and remembered, least recently used
+    first out): building it and computing SQLAlchemy's cache key cost about 2 ms a query."""
+    key = (engine.name, kind, with_ebrim, limit, *_entry_shape(f, consent))
+    statement = _entry_statements.get(key)
+    if statement is not None:
+        _entry_statements.move_to_end(key)
+        return statement
+    if kind == "withheld":
+        where = entry_conditions(engine, f, None, named)
+        where.append(not_(consent_clause(E.patient_key, None)))
+        statement = select(exists().where(and_(true(), *where)))
+    else:
+        statement = (
+            object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
+            .where(and_(true(), *entry_conditions(engine, f, consent, named)))
+            .order_by(E.pk)
+        )
+        if limit is not None:
+            statement = statement.limit(limit)
+    _entry_statements[key] = statement
+    if len(_entry_statements) > _ENTRY_STATEMENTS_MAX:
+        _entry_statements.popitem(last=False)
+    return statement
 
 
 _ENTRY_CODE_COLUMNS = {
@@ -189,12 +306,9 @@ async def find_entries_txn(
     limit: int | None = None,
 ) -> list[StoredObject]:
     """DocumentEntries matching ``f`` (one statement), oldest first."""
-    statement = (
-        object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
-        .where(and_(true(), *entry_conditions(engine, f, consent)))
-        .order_by(E.pk)
-    )
-    return await _run(conn, statement, limit)
+    statement = _entry_statement(engine, f, consent, "find", with_ebrim, limit)
+    rows = (await conn.execute(statement, entry_params(f, consent))).all()
+    return [row_to_object(r) for r in rows]
 
 
 async def find_submission_sets_txn(
@@ -267,7 +381,6 @@ async def withheld_entries_exist_txn(
     conn: AsyncConnection, engine: StorageEngine, f: EntryFilter, consent: ConsentBlock
 ) -> bool:
     """Whether consent hid any DocumentEntry matching ``f`` (the hub then warns, never says what)."""
-    where = entry_conditions(engine, f, None)
-    where.append(not_(consent_clause(E.patient_key, consent)))
-    statement = select(exists().where(and_(true(), *where)))
-    return bool((await conn.execute(statement)).scalar())
+    statement = _entry_statement(engine, f, consent, "withheld", False)
+    params = {**entry_params(f, None), **consent_params(consent)}
+    return bool((await conn.execute(statement, params)).scalar())

@@ -1,0 +1,52 @@
+"""FindDocuments statements are built once per filter shape with named parameters
+(hub.storage.registry_search): the parameter names the statement needs are exactly those ``entry_params``
+supplies, for every kind of filter, and filters that differ only in their values share one statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.core.registry_query import CodeCondition, EntryCodeField, EntryFilter, KeyRange, Selection
+from hub.storage.engines import engine_for_url
+from hub.storage.registry_search import _entry_statement, entry_params
+from hub.storage.search_sql import ConsentBlock
+
+ENGINE = engine_for_url("sqlite+aiosqlite:///unused.db")
+BLOCK = ConsentBlock(
+    actor_keys=(("authorisation-id", "BCD12"), ("organisation-sor", "123456789012")), now_us=5
+)
+CLASS = ((EntryCodeField.CLASS, CodeCondition(((("001", "1.2.208.184.100.9"),),))),)
+
+FILTERS = [
+    EntryFilter(patient_key="2512484916", statuses=("Approved",), codes=CLASS, creation=KeyRange(1, 2)),
+    EntryFilter(patient_key="2512484916", service_start=KeyRange(None, 9), service_stop=KeyRange(3, None)),
+    EntryFilter(selection=Selection(entry_uuids=("a", "b"), logical_ids=("c",)), latest_only=True),
+    EntryFilter(patient_key="1", reference_ids=(("r1", "r2"), ("r3",)), author_patterns=("%Jensen%",)),
+    EntryFilter(),
+]
+
+
+@pytest.mark.parametrize("f", FILTERS)
+@pytest.mark.parametrize("consent", [None, BLOCK])
+def test_the_parameters_supplied_are_the_parameters_named(
+    f: EntryFilter, consent: ConsentBlock | None
+) -> None:
+    statement = _entry_statement(ENGINE, f, consent, "find", False)
+    key = statement._generate_cache_key()
+    assert key is not None
+    named = {b.key for b in key.bindparams if not b.key.startswith("%")}  # "%(…)s": anonymous literals
+    assert named == set(entry_params(f, consent))
+
+
+def test_filters_that_differ_in_values_share_one_statement() -> None:
+    first = EntryFilter(patient_key="2512484916", codes=CLASS, creation=KeyRange(1, 2))
+    second = EntryFilter(patient_key="0101701234", codes=CLASS, creation=KeyRange(5, 6))
+    assert _entry_statement(ENGINE, first, BLOCK, "find", True) is _entry_statement(
+        ENGINE, second, BLOCK, "find", True
+    )
+    other_code = EntryFilter(
+        patient_key="1", codes=((EntryCodeField.CLASS, CodeCondition(((("002", "x"),),))),)
+    )
+    assert _entry_statement(ENGINE, other_code, BLOCK, "find", True) is not _entry_statement(
+        ENGINE, first, BLOCK, "find", True
+    )
