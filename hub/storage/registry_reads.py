@@ -12,10 +12,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    CompoundSelect,
     Select,
     Table,
     and_,
+    bindparam,
     literal,
     null,
     or_,
@@ -64,47 +67,61 @@ def row_to_object(row: Sequence[Any]) -> StoredObject:
     )
 
 
+_Union = Select[Any] | CompoundSelect[Any]
+_UNIONS: dict[tuple[tuple[ObjectKind, ...], str, bool], _Union] = {}
+
+
+def _union_statement(kinds: tuple[ObjectKind, ...], column: str, latest_only: bool) -> _Union:
+    """``UNION ALL`` of the object tables of ``kinds`` where ``column`` is IN the expanding parameter
+    ``ids``; built once per combination (building one and its cache key cost 0.3 ms per table)."""
+    key = (kinds, column, latest_only)
+    statement = _UNIONS.get(key)
+    if statement is None:
+        ids: BindParameter[Any] = bindparam("ids", expanding=True)
+        parts = []
+        for kind in kinds:
+            table = OBJECT_TABLES[kind]
+            condition: ColumnElement[bool] = table.c[column].in_(ids)
+            if latest_only:
+                condition = and_(condition, table.c.latest.is_(True))
+            parts.append(object_select(kind, table).where(condition))
+        statement = _UNIONS[key] = parts[0] if len(parts) == 1 else union_all(*parts)
+    return statement
+
+
 async def _union(
     conn: AsyncConnection,
-    kinds: Collection[ObjectKind],
-    where: Any,
+    kinds: Sequence[ObjectKind],
+    column: str,
+    ids: Collection[str],
+    *,
+    latest_only: bool = False,
 ) -> list[StoredObject]:
-    parts = [object_select(kind, OBJECT_TABLES[kind]).where(where(OBJECT_TABLES[kind])) for kind in kinds]
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    return [row_to_object(r) for r in (await conn.execute(statement)).all()]
+    if not ids:
+        return []
+    statement = _union_statement(tuple(kinds), column, latest_only)
+    rows = (await conn.execute(statement, {"ids": sorted(set(ids))})).all()
+    return [row_to_object(r) for r in rows]
 
 
 async def objects_by_uuid_txn(conn: AsyncConnection, entry_uuids: Collection[str]) -> list[StoredObject]:
     """Objects of any kind with these entryUUIDs."""
-    if not entry_uuids:
-        return []
-    ids = sorted(set(entry_uuids))
-    return await _union(conn, list(ObjectKind), lambda t: t.c.entry_uuid.in_(ids))
+    return await _union(conn, list(ObjectKind), "entry_uuid", entry_uuids)
 
 
 async def entries_by_unique_id_txn(conn: AsyncConnection, unique_ids: Collection[str]) -> list[StoredObject]:
     """Every version of the DocumentEntries with these uniqueIds."""
-    if not unique_ids:
-        return []
-    ids = sorted(set(unique_ids))
-    return await _union(conn, [ObjectKind.DOCUMENT_ENTRY], lambda t: t.c.unique_id.in_(ids))
+    return await _union(conn, [ObjectKind.DOCUMENT_ENTRY], "unique_id", unique_ids)
 
 
 async def packages_by_unique_id_txn(conn: AsyncConnection, unique_ids: Collection[str]) -> list[StoredObject]:
     """SubmissionSets and Folders with these uniqueIds."""
-    if not unique_ids:
-        return []
-    ids = sorted(set(unique_ids))
-    kinds = [ObjectKind.SUBMISSION_SET, ObjectKind.FOLDER]
-    return await _union(conn, kinds, lambda t: t.c.unique_id.in_(ids))
+    return await _union(conn, [ObjectKind.SUBMISSION_SET, ObjectKind.FOLDER], "unique_id", unique_ids)
 
 
 async def latest_by_logical_id_txn(conn: AsyncConnection, logical_ids: Collection[str]) -> list[StoredObject]:
     """The latest version of each logical object (ITI-57)."""
-    if not logical_ids:
-        return []
-    ids = sorted(set(logical_ids))
-    return await _union(conn, list(ObjectKind), lambda t: and_(t.c.logical_id.in_(ids), t.c.latest.is_(True)))
+    return await _union(conn, list(ObjectKind), "logical_id", logical_ids, latest_only=True)
 
 
 def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock | None) -> ColumnElement[bool]:
