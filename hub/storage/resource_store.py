@@ -313,6 +313,20 @@ async def insert_new_many_txn(conn: AsyncConnection, items: Sequence[NewResource
     return rids
 
 
+_PATIENTS_OF_KEY = (
+    select(_R.res_id)
+    .where(_R.patient_key == bindparam("key"), _R.res_type == "Patient", _R.deleted.is_(False))
+    .order_by(_R.rid)
+    .limit(2)
+)
+
+
+async def patient_ids_of_key_txn(conn: AsyncConnection, patient_key: str) -> list[str]:
+    """The ids of (at most two) live Patients whose ``patient_key`` is ``patient_key`` - enough to tell
+    none, one or several apart; one prebuilt statement."""
+    return [str(r.res_id) for r in (await conn.execute(_PATIENTS_OF_KEY, {"key": patient_key})).all()]
+
+
 async def patient_keys_txn(conn: AsyncConnection, patient_ids: Sequence[str]) -> dict[str, str]:
     """The ``patient_key`` of existing Patients (their CPR when they carry one, else their id)."""
     if not patient_ids:

@@ -43,10 +43,9 @@ from hub.fhir import (
 )
 from hub.storage import (
     NewResource,
-    SearchSpec,
     insert_new_many_txn,
+    patient_ids_of_key_txn,
     read_current_txn,
-    search_page_txn,
 )
 from xds.model import DocumentEntry
 from xds.phmr.document_reference import CPR_OID, resource_id
@@ -73,9 +72,8 @@ def derived_decision(transaction: str, unique_id: str) -> AccessDecision:
 
 async def hub_patient_txn(conn: AsyncConnection, cpr: str) -> str | None:
     """The id of THE Patient resource carrying ``cpr`` (None when there is none, or more than one)."""
-    spec = SearchSpec(res_type="Patient", criteria=(), sort=(), patient_key=cpr)
-    page = await search_page_txn(conn, spec, after=None, backwards=False, limit=2)
-    return page.resources[0].res_id if len(page.resources) == 1 else None
+    ids = await patient_ids_of_key_txn(conn, cpr)
+    return ids[0] if len(ids) == 1 else None
 
 
 def retarget(
