@@ -8,7 +8,8 @@ columns, so a batch of mixed ids costs one round trip.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.core.registry_query import AssociationFilter, ObjectHeader, ObjectKind, StoredObject
 from hub.storage.registry_store import OBJECT_TABLES
 from hub.storage.schema import resource, xds_association
-from hub.storage.search_sql import ConsentBlock
+from hub.storage.search_sql import ConsentBlock, consent_params
 from hub.storage.search_sql import consent_clause as resource_consent_clause
 
 A = xds_association.c
@@ -132,7 +133,9 @@ def consent_clause(patient_key: ColumnElement[Any], block: ConsentBlock | None) 
 
 
 def association_clause(f: AssociationFilter) -> ColumnElement[bool]:
-    ends = sorted(set(f.ends))
+    """Which associations ``f`` selects; the ends (and the patient key) are the named parameters ``ends``
+    (expanding) and ``patient_key``, so the clause depends only on the filter's shape."""
+    ends: BindParameter[Any] = bindparam("ends", expanding=True)
     if f.sources_only:
         match: ColumnElement[bool] = A.source_uuid.in_(ends)
     elif f.targets_only:
@@ -147,8 +150,38 @@ def association_clause(f: AssociationFilter) -> ColumnElement[bool]:
     if f.statuses:
         parts.append(A.status.in_(list(f.statuses)))
     if f.patient_key is not None:
-        parts.append(A.patient_key == f.patient_key)
+        parts.append(A.patient_key == bindparam("patient_key"))
     return and_(*parts)
+
+
+_ASSOCIATIONS_MAX = 128
+_associations: OrderedDict[tuple[Hashable, ...], Select[Any]] = OrderedDict()
+
+
+def _association_statement(f: AssociationFilter, consented: bool) -> Select[Any]:
+    """Built once per filter shape (which end, types, statuses, patient scope, consent), remembered LRU."""
+    key = (
+        f.sources_only,
+        f.targets_only,
+        f.both_ends,
+        f.types,
+        f.statuses,
+        f.patient_key is not None,
+        consented,
+    )
+    statement = _associations.get(key)
+    if statement is not None:
+        _associations.move_to_end(key)
+        return statement
+    statement = (
+        object_select(ObjectKind.ASSOCIATION, xds_association).where(association_clause(f)).order_by(A.pk)
+    )
+    if consented:
+        statement = statement.where(consent_clause(A.patient_key, None))
+    _associations[key] = statement
+    if len(_associations) > _ASSOCIATIONS_MAX:
+        _associations.popitem(last=False)
+    return statement
 
 
 async def associations_txn(
@@ -158,12 +191,13 @@ async def associations_txn(
     ``consent``, those of patients who block the requester are left out."""
     if not f.ends:
         return []
-    statement = (
-        object_select(ObjectKind.ASSOCIATION, xds_association).where(association_clause(f)).order_by(A.pk)
-    )
+    params: dict[str, Any] = {"ends": sorted(set(f.ends))}
+    if f.patient_key is not None:
+        params["patient_key"] = f.patient_key
     if consent is not None:
-        statement = statement.where(consent_clause(A.patient_key, consent))
-    return [row_to_object(r) for r in (await conn.execute(statement)).all()]
+        params.update(consent_params(consent))
+    statement = _association_statement(f, consent is not None)
+    return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
 
 
 async def known_patient_keys_txn(conn: AsyncConnection, patient_keys: Collection[str]) -> set[str]:

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from hub.core.registry_query import CodeCondition, EntryCodeField, EntryFilter, KeyRange, Selection
+from hub.core.registry_query import (
+    AssociationFilter,
+    CodeCondition,
+    EntryCodeField,
+    EntryFilter,
+    KeyRange,
+    Selection,
+)
 from hub.storage.engines import engine_for_url
+from hub.storage.registry_reads import _association_statement
 from hub.storage.registry_search import _entry_statement, entry_params
 from hub.storage.search_sql import ConsentBlock
 
@@ -50,3 +58,12 @@ def test_filters_that_differ_in_values_share_one_statement() -> None:
     assert _entry_statement(ENGINE, other_code, BLOCK, "find", True) is not _entry_statement(
         ENGINE, first, BLOCK, "find", True
     )
+
+
+def test_association_filters_that_differ_in_ends_or_patient_share_one_statement() -> None:
+    first = AssociationFilter(ends=("a", "b"), types=("HasMember",), patient_key="2512484916")
+    second = AssociationFilter(ends=("c",), types=("HasMember",), patient_key="0101701234")
+    assert _association_statement(first, True) is _association_statement(second, True)
+    assert _association_statement(first, True) is not _association_statement(first, False)
+    other_type = AssociationFilter(ends=("a",), types=("RPLC",), patient_key="1")
+    assert _association_statement(other_type, True) is not _association_statement(first, True)
