@@ -8,8 +8,9 @@ columns, so a batch of mixed ids costs one round trip.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Collection, Hashable, Sequence
+import dataclasses
+import functools
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -68,26 +69,21 @@ def row_to_object(row: Sequence[Any]) -> StoredObject:
     )
 
 
-_Union = Select[Any] | CompoundSelect[Any]
-_UNIONS: dict[tuple[tuple[ObjectKind, ...], str, bool], _Union] = {}
-
-
-def _union_statement(kinds: tuple[ObjectKind, ...], column: str, latest_only: bool) -> _Union:
+@functools.cache  # a handful of (kinds, column) combinations
+def _union_statement(
+    kinds: tuple[ObjectKind, ...], column: str, latest_only: bool
+) -> Select[Any] | CompoundSelect[Any]:
     """``UNION ALL`` of the object tables of ``kinds`` where ``column`` is IN the expanding parameter
     ``ids``; built once per combination (building one and its cache key cost 0.3 ms per table)."""
-    key = (kinds, column, latest_only)
-    statement = _UNIONS.get(key)
-    if statement is None:
-        ids: BindParameter[Any] = bindparam("ids", expanding=True)
-        parts = []
-        for kind in kinds:
-            table = OBJECT_TABLES[kind]
-            condition: ColumnElement[bool] = table.c[column].in_(ids)
-            if latest_only:
-                condition = and_(condition, table.c.latest.is_(True))
-            parts.append(object_select(kind, table).where(condition))
-        statement = _UNIONS[key] = parts[0] if len(parts) == 1 else union_all(*parts)
-    return statement
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    parts = []
+    for kind in kinds:
+        table = OBJECT_TABLES[kind]
+        condition: ColumnElement[bool] = table.c[column].in_(ids)
+        if latest_only:
+            condition = and_(condition, table.c.latest.is_(True))
+        parts.append(object_select(kind, table).where(condition))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 async def _union(
@@ -154,34 +150,21 @@ def association_clause(f: AssociationFilter) -> ColumnElement[bool]:
     return and_(*parts)
 
 
-_ASSOCIATIONS_MAX = 128
-_associations: OrderedDict[tuple[Hashable, ...], Select[Any]] = OrderedDict()
+def association_statement(f: AssociationFilter, consented: bool) -> Select[Any]:
+    """The statement of an association filter, with named parameters ``ends``, ``patient_key`` and (when
+    ``consented``) the consent values; filters that differ only in those share it."""
+    shape = dataclasses.replace(f, ends=("?",), patient_key=None if f.patient_key is None else "?")
+    return _association_statement(shape, consented)
 
 
-def _association_statement(f: AssociationFilter, consented: bool) -> Select[Any]:
-    """Built once per filter shape (which end, types, statuses, patient scope, consent), remembered LRU."""
-    key = (
-        f.sources_only,
-        f.targets_only,
-        f.both_ends,
-        f.types,
-        f.statuses,
-        f.patient_key is not None,
-        consented,
-    )
-    statement = _associations.get(key)
-    if statement is not None:
-        _associations.move_to_end(key)
-        return statement
+@functools.lru_cache(maxsize=128)
+def _association_statement(shape: AssociationFilter, consented: bool) -> Select[Any]:
+    """Built once per filter shape (``shape``: the filter with placeholder ends and patient), with the
+    consent clause's named parameters when ``consented``."""
     statement = (
-        object_select(ObjectKind.ASSOCIATION, xds_association).where(association_clause(f)).order_by(A.pk)
+        object_select(ObjectKind.ASSOCIATION, xds_association).where(association_clause(shape)).order_by(A.pk)
     )
-    if consented:
-        statement = statement.where(consent_clause(A.patient_key, None))
-    _associations[key] = statement
-    if len(_associations) > _ASSOCIATIONS_MAX:
-        _associations.popitem(last=False)
-    return statement
+    return statement.where(consent_clause(A.patient_key, None)) if consented else statement
 
 
 async def associations_txn(
@@ -196,7 +179,7 @@ async def associations_txn(
         params["patient_key"] = f.patient_key
     if consent is not None:
         params.update(consent_params(consent))
-    statement = _association_statement(f, consent is not None)
+    statement = association_statement(f, consent is not None)
     return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
 
 

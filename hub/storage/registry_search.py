@@ -14,8 +14,8 @@ Get* queries, each ONE statement (IHE ITI TF-2a 3.18.4.1.2.3.7; filter semantics
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable
+import dataclasses
+import functools
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, not_, or_, select, true
@@ -71,7 +71,7 @@ def literal(name: str, value: Any, *, expanding: bool = False) -> Any:
 
 def named(name: str, value: Any, *, expanding: bool = False) -> Any:
     """Values left to named bind parameters (``name``), so the statement depends only on the filter's
-    shape and is built once (:func:`_entry_statement`); :func:`entry_params` supplies the values."""
+    shape and is built once (:func:`entry_statement`); :func:`entry_params` supplies the values."""
     return bindparam(name, expanding=expanding)
 
 
@@ -182,28 +182,31 @@ def entry_conditions(
     return where
 
 
-def _entry_shape(f: EntryFilter, consent: ConsentBlock | None) -> tuple[Hashable, ...]:
-    """What the statement of :func:`entry_conditions` with ``bind=named`` depends on."""
+_ANY = "?"  # a placeholder for a value that is a named parameter
+_ANY_CONSENT = ConsentBlock(actor_keys=(), now_us=0)
 
-    def bounds(r: KeyRange | None) -> tuple[bool, bool] | None:
-        return None if r is None else (r.low is not None, r.high is not None)
+
+def _value_free(f: EntryFilter) -> EntryFilter:
+    """``f`` with every value that :func:`entry_params` binds replaced by a placeholder: what the statement of
+    ``entry_conditions(..., bind=named)`` depends on, and so the key it is remembered by."""
+
+    def bounds(r: KeyRange | None) -> KeyRange | None:
+        return None if r is None else KeyRange(None if r.low is None else 0, None if r.high is None else 0)
+
+    def some(values: tuple[str, ...]) -> tuple[str, ...]:
+        return (_ANY,) if values else ()
 
     s = f.selection
-    selection = None if s is None else (bool(s.entry_uuids), bool(s.unique_ids), bool(s.logical_ids))
-    return (
-        f.patient_key is not None,
-        f.statuses,
-        selection,
-        f.latest_only,
-        consent is not None,
-        f.object_types,
-        f.codes,
-        f.code_lists,
-        bounds(f.creation),
-        bounds(f.service_start),
-        bounds(f.service_stop),
-        f.author_patterns,
-        len(f.reference_ids),
+    return dataclasses.replace(
+        f,
+        patient_key=None if f.patient_key is None else _ANY,
+        selection=None
+        if s is None
+        else Selection(some(s.entry_uuids), some(s.unique_ids), some(s.logical_ids)),
+        creation=bounds(f.creation),
+        service_start=bounds(f.service_start),
+        service_stop=bounds(f.service_stop),
+        reference_ids=tuple((_ANY,) for _ in f.reference_ids),
     )
 
 
@@ -236,11 +239,7 @@ def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]
     return values
 
 
-_ENTRY_STATEMENTS_MAX = 256
-_entry_statements: OrderedDict[tuple[Hashable, ...], Select[Any]] = OrderedDict()
-
-
-def _entry_statement(
+def entry_statement(
     engine: StorageEngine,
     f: EntryFilter,
     consent: ConsentBlock | None,
@@ -248,29 +247,26 @@ def _entry_statement(
     with_ebrim: bool,
     limit: int | None = None,
 ) -> Select[Any]:
-    """The statement of a DocumentEntry filter, built once per shape (and remembered, least recently used
-    first out): building it and computing SQLAlchemy's cache key cost about 2 ms a query."""
-    key = (engine.name, kind, with_ebrim, limit, *_entry_shape(f, consent))
-    statement = _entry_statements.get(key)
-    if statement is not None:
-        _entry_statements.move_to_end(key)
-        return statement
+    """The statement of a DocumentEntry filter (``kind`` "find", or "withheld": did consent hide any?), with
+    named parameters; executed with :func:`entry_params`."""
+    return _built_entry_statement(engine, _value_free(f), consent is not None, kind, with_ebrim, limit)
+
+
+@functools.lru_cache(maxsize=256)
+def _built_entry_statement(
+    engine: StorageEngine, shape: EntryFilter, consented: bool, kind: str, with_ebrim: bool, limit: int | None
+) -> Select[Any]:
+    """Built once per shape: building a statement and SQLAlchemy's cache key cost about 2 ms a query."""
     if kind == "withheld":
-        where = entry_conditions(engine, f, None, named)
+        where = entry_conditions(engine, shape, None, named)
         where.append(not_(consent_clause(E.patient_key, None)))
-        statement = select(exists().where(and_(true(), *where)))
-    else:
-        statement = (
-            object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
-            .where(and_(true(), *entry_conditions(engine, f, consent, named)))
-            .order_by(E.pk)
-        )
-        if limit is not None:
-            statement = statement.limit(limit)
-    _entry_statements[key] = statement
-    if len(_entry_statements) > _ENTRY_STATEMENTS_MAX:
-        _entry_statements.popitem(last=False)
-    return statement
+        return select(exists().where(and_(true(), *where)))
+    statement = (
+        object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
+        .where(and_(true(), *entry_conditions(engine, shape, _ANY_CONSENT if consented else None, named)))
+        .order_by(E.pk)
+    )
+    return statement if limit is None else statement.limit(limit)
 
 
 _ENTRY_CODE_COLUMNS = {
@@ -306,7 +302,7 @@ async def find_entries_txn(
     limit: int | None = None,
 ) -> list[StoredObject]:
     """DocumentEntries matching ``f`` (one statement), oldest first."""
-    statement = _entry_statement(engine, f, consent, "find", with_ebrim, limit)
+    statement = entry_statement(engine, f, consent, "find", with_ebrim, limit)
     rows = (await conn.execute(statement, entry_params(f, consent))).all()
     return [row_to_object(r) for r in rows]
 
@@ -381,6 +377,6 @@ async def withheld_entries_exist_txn(
     conn: AsyncConnection, engine: StorageEngine, f: EntryFilter, consent: ConsentBlock
 ) -> bool:
     """Whether consent hid any DocumentEntry matching ``f`` (the hub then warns, never says what)."""
-    statement = _entry_statement(engine, f, consent, "withheld", False)
+    statement = entry_statement(engine, f, consent, "withheld", False)
     params = {**entry_params(f, None), **consent_params(consent)}
     return bool((await conn.execute(statement, params)).scalar())

@@ -15,8 +15,8 @@ from hub.core.registry_query import (
     Selection,
 )
 from hub.storage.engines import engine_for_url
-from hub.storage.registry_reads import _association_statement
-from hub.storage.registry_search import _entry_statement, entry_params
+from hub.storage.registry_reads import association_statement
+from hub.storage.registry_search import entry_params, entry_statement
 from hub.storage.search_sql import ConsentBlock
 
 ENGINE = engine_for_url("sqlite+aiosqlite:///unused.db")
@@ -39,7 +39,7 @@ FILTERS = [
 def test_the_parameters_supplied_are_the_parameters_named(
     f: EntryFilter, consent: ConsentBlock | None
 ) -> None:
-    statement = _entry_statement(ENGINE, f, consent, "find", False)
+    statement = entry_statement(ENGINE, f, consent, "find", False)
     key = statement._generate_cache_key()
     assert key is not None
     named = {b.key for b in key.bindparams if not b.key.startswith("%")}  # "%(…)s": anonymous literals
@@ -49,13 +49,13 @@ def test_the_parameters_supplied_are_the_parameters_named(
 def test_filters_that_differ_in_values_share_one_statement() -> None:
     first = EntryFilter(patient_key="2512484916", codes=CLASS, creation=KeyRange(1, 2))
     second = EntryFilter(patient_key="0101701234", codes=CLASS, creation=KeyRange(5, 6))
-    assert _entry_statement(ENGINE, first, BLOCK, "find", True) is _entry_statement(
+    assert entry_statement(ENGINE, first, BLOCK, "find", True) is entry_statement(
         ENGINE, second, BLOCK, "find", True
     )
     other_code = EntryFilter(
         patient_key="1", codes=((EntryCodeField.CLASS, CodeCondition(((("002", "x"),),))),)
     )
-    assert _entry_statement(ENGINE, other_code, BLOCK, "find", True) is not _entry_statement(
+    assert entry_statement(ENGINE, other_code, BLOCK, "find", True) is not entry_statement(
         ENGINE, first, BLOCK, "find", True
     )
 
@@ -63,7 +63,7 @@ def test_filters_that_differ_in_values_share_one_statement() -> None:
 def test_association_filters_that_differ_in_ends_or_patient_share_one_statement() -> None:
     first = AssociationFilter(ends=("a", "b"), types=("HasMember",), patient_key="2512484916")
     second = AssociationFilter(ends=("c",), types=("HasMember",), patient_key="0101701234")
-    assert _association_statement(first, True) is _association_statement(second, True)
-    assert _association_statement(first, True) is not _association_statement(first, False)
+    assert association_statement(first, True) is association_statement(second, True)
+    assert association_statement(first, True) is not association_statement(first, False)
     other_type = AssociationFilter(ends=("a",), types=("RPLC",), patient_key="1")
-    assert _association_statement(other_type, True) is not _association_statement(first, True)
+    assert association_statement(other_type, True) is not association_statement(first, True)
