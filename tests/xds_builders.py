@@ -15,6 +15,7 @@ from xds import (
     Association,
     AssociationType,
     Author,
+    AvailabilityStatus,
     Code,
     DocumentEntry,
     Folder,
@@ -113,6 +114,25 @@ def has_member(source: str, target: str, assoc_id: str, *, original: bool = True
 
 def relation(kind: AssociationType, source: str, target: str, assoc_id: str) -> Association:
     return Association(entry_uuid=assoc_id, association_type=kind, source=source, target=target)
+
+
+def status_update(
+    target: str,
+    new: AvailabilityStatus = AvailabilityStatus.DEPRECATED,
+    *,
+    original: AvailabilityStatus = AvailabilityStatus.APPROVED,
+) -> SubmitObjectsRequest:
+    """An ITI-57 UpdateAvailabilityStatus of ``target`` (an entryUUID) in a submission set of its own."""
+    sset = submission_set()
+    change = Association(
+        entry_uuid="StatusChange01",
+        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
+        source=sset.entry_uuid,
+        target=target,
+        original_status=original,
+        new_status=new,
+    )
+    return SubmitObjectsRequest(RegistryObjectList(submission_sets=(sset,), associations=(change,)))
 
 
 def folder(folder_id: str = "Folder01", *, cpr: str = PATIENT) -> Folder:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.storage import BlockRow, Database, insert_new_txn, replace_blocks_txn
 from xds import MimePart, ProvideAndRegisterRequest, SubmitObjectsRequest
 from xds.services import Caller, QueryAnswer, SubmissionResult, XdsService
 from xds.stored_queries import (
@@ -51,3 +54,23 @@ async def query(
 
 def patient_param(cpr: str) -> str:
     return quoted(f"{cpr}^^^&1.2.208.176.1.2&ISO")
+
+
+async def block_organisation(db: Database, patient: str, sor: str) -> None:
+    """Record that ``patient`` blocks the organisation ``sor`` (a Consent head and its block row, as the
+    Consent door stores them), straight in the database."""
+
+    async def write(conn: AsyncConnection) -> None:
+        rid = await insert_new_txn(
+            conn,
+            res_type="Consent",
+            res_id=f"block-{sor}",
+            last_updated=1,
+            patient_key=patient,
+            data=b"{}",
+            method="POST",
+            index=(),
+        )
+        await replace_blocks_txn(conn, rid, [BlockRow(patient, "organisation-sor", sor, None, None)])
+
+    await db.run_write("block", write)

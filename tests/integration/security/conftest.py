@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.app import build_app
 from hub.core.settings import Settings
-from hub.storage import ensure_ready
 from security import DevCredentialRequest, DevIssuer, PurposeOfUse, Role
 from tests.integration.conftest import make_settings
+from tests.integration.phmr.conftest import running_hub
 
 Token = Callable[..., dict[str, str]]
 
@@ -25,15 +24,8 @@ def dev_settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def secure(dev_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = build_app(dev_settings)
-    services = app.state.services
-    await ensure_ready(services.fhir.db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield http, services
-    await services.fhir.audit.close()
-    await services.fhir.db.close()
+    async with running_hub(dev_settings) as running:
+        yield running
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import text
 
 from conformance.suites.xds_client import XdsClient
-from hub.app import build_app
 from hub.fhir.audit_trail import AuditWriter
-from hub.storage import AuditRow, Database, audit_rows_txn, ensure_ready
+from hub.storage import AuditRow, Database, audit_rows_txn
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
+from tests.integration.phmr.conftest import running_hub
 from tests.xds_calls import APPROVED, patient_param
 from xds import DocumentRequest
 from xds.stored_queries import ReturnType, StoredQueryId, adhoc_query_request_element
@@ -56,17 +56,8 @@ async def durable(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[http
     settings = make_settings(
         database_url, tmp_path / "var", security={"mode": "open", "read_audit": "durable"}
     )
-    app = build_app(settings)
-    services = app.state.services
-    await ensure_ready(services.fhir.db)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield http, services
-    await services.fhir.audit.close()
-    if services.xds is not None:
-        await services.xds.close()
-    await services.fhir.db.close()
+    async with running_hub(settings) as running:
+        yield running
 
 
 async def test_fhir_reads_are_on_disk_before_the_response(durable: tuple[httpx.AsyncClient, Any]) -> None:

@@ -11,16 +11,15 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conformance.suites.xds_client import XdsClient
 from hub.core.xml_safety import parse_xml
-from hub.storage import BlockRow, audit_rows_txn, insert_new_txn, replace_blocks_txn
+from hub.storage import audit_rows_txn
 from security import DevCredentialRequest, Role, record_from_bytes
 from security.saml.hsuid import HSUID_NAMESPACES
 from tests import xds_builders as b
 from tests.integration.xds.test_security import WSSE, serving
-from tests.xds_calls import APPROVED, patient_param
+from tests.xds_calls import APPROVED, block_organisation, patient_param
 from xds import DocumentRequest
 from xds.stored_queries import StoredQueryId, adhoc_query_request_element
 
@@ -108,22 +107,7 @@ async def test_consent_blocks_the_named_organisation_and_consent_override_lifts_
 ) -> None:
     services, http, uid = trusting
 
-    async def block(conn: AsyncConnection) -> None:
-        rid = await insert_new_txn(
-            conn,
-            res_type="Consent",
-            res_id="c1",
-            last_updated=1,
-            patient_key=b.PATIENT,
-            data=b"{}",
-            method="POST",
-            index=(),
-        )
-        await replace_blocks_txn(
-            conn, rid, [BlockRow(b.PATIENT, "organisation-sor", HOSPITAL_SOR, None, None)]
-        )
-
-    await services.fhir.db.run_write("block", block)
+    await block_organisation(services.fhir.db, b.PATIENT, HOSPITAL_SOR)
     retrieve = [DocumentRequest(b.REPOSITORY_ID, uid)]
     hidden = await system_client(services, http, hsuid(**professional())).retrieve(retrieve)
     assert hidden.status == "Failure" and hidden.error_codes == ("XDSDocumentUniqueIdError",), hidden.fault

@@ -12,16 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conformance.suites.xds_client import SOAP_XML, XdsClient
 from hub.core.xml_safety import parse_xml
-from hub.storage import BlockRow, audit_rows_txn, insert_new_txn, replace_blocks_txn
+from hub.storage import audit_rows_txn
 from security import DevCredentialRequest, PurposeOfUse, Role
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
 from tests.integration.phmr.conftest import running_hub
-from tests.xds_calls import APPROVED, patient_param
+from tests.xds_calls import APPROVED, block_organisation, patient_param
 from xds import Action, DocumentRequest, build_envelope, envelope_bytes
 from xds.stored_queries import StoredQueryId, adhoc_query_request_element
 
@@ -169,20 +168,7 @@ async def test_consent_blocks_inside_query_and_retrieve(dev_app: tuple[Any, http
     )
     assert stored.status == "Success"
 
-    async def block(conn: AsyncConnection) -> None:
-        rid = await insert_new_txn(
-            conn,
-            res_type="Consent",
-            res_id="c1",
-            last_updated=1,
-            patient_key=b.PATIENT,
-            data=b"{}",
-            method="POST",
-            index=(),
-        )
-        await replace_blocks_txn(conn, rid, [BlockRow(b.PATIENT, "organisation-sor", SOR, None, None)])
-
-    await services.fhir.db.run_write("block", block)
+    await block_organisation(services.fhir.db, b.PATIENT, SOR)
     blocked = await client(services, http, physician_card()).query(_find())
     assert blocked.status == "Success" and blocked.payload is not None
     assert not list(blocked.payload.iter("{*}ObjectRef")) and blocked.error_codes == ("XDSRegistryError",)

@@ -154,19 +154,9 @@ async def test_metadata_update_versions_and_status(service: XdsService, system: 
         ("1", AvailabilityStatus.DEPRECATED),
         ("2", AvailabilityStatus.APPROVED),
     }
-    stale = Association(
-        entry_uuid="US01",
-        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
-        source="SubmissionSet01",
-        target=uuid,
-        original_status=AvailabilityStatus.DEPRECATED,
-        new_status=AvailabilityStatus.APPROVED,
-    )
-    sset2 = b.submission_set()
+    stale = b.status_update(uuid, AvailabilityStatus.APPROVED, original=AvailabilityStatus.DEPRECATED)
     with pytest.raises(XdsError) as caught:
-        await service.update(
-            system, SubmitObjectsRequest(RegistryObjectList(submission_sets=(sset2,), associations=(stale,)))
-        )
+        await service.update(system, stale)
     assert "XDSMetadataVersionError" in codes_of(caught.value)
 
 
@@ -256,20 +246,7 @@ async def test_metadata_update_links_two_registered_documents(
     objects = related.result
     assert {e.header.entry_uuid for e in objects.entries} == {source, target}
     assert [(a.source, a.target) for a in objects.associations] == [(source, target)]
-    retire = Association(
-        entry_uuid="US00",
-        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
-        source="SubmissionSet01",
-        target=linked.mapping["Link01"],
-        original_status=AvailabilityStatus.APPROVED,
-        new_status=AvailabilityStatus.DEPRECATED,
-    )
-    await service.update(
-        system,
-        SubmitObjectsRequest(
-            RegistryObjectList(submission_sets=(b.submission_set(),), associations=(retire,))
-        ),
-    )
+    await service.update(system, b.status_update(linked.mapping["Link01"]))  # the link is retired
     deprecated_links = {
         "$XDSDocumentEntryEntryUUID": [quoted(source)],
         "$XDSAssociationStatus": ["('urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')"],
@@ -282,20 +259,7 @@ async def test_metadata_update_links_two_registered_documents(
             {**deprecated_links, "$MetadataLevel": [level]},
         )
         assert len(found.result.associations) == count, level
-    deprecate = Association(
-        entry_uuid="US01",
-        association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
-        source="SubmissionSet01",
-        target=source,
-        original_status=AvailabilityStatus.APPROVED,
-        new_status=AvailabilityStatus.DEPRECATED,
-    )
-    await service.update(
-        system,
-        SubmitObjectsRequest(
-            RegistryObjectList(submission_sets=(b.submission_set(),), associations=(deprecate,))
-        ),
-    )
+    await service.update(system, b.status_update(source))  # the source document is deprecated
     with pytest.raises(XdsError) as caught:
         await service.update(system, link_update())
     assert "XDSRegistryDeprecatedDocumentError" in codes_of(caught.value)  # (and the duplicate link)
