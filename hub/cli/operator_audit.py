@@ -30,9 +30,9 @@ import typer
 from rich.console import Console
 
 from hub.core.errors import HubError
-from hub.core.instants import now_us
 from hub.core.settings import Settings
-from hub.storage import AuditRow, Database, append_audit_txn, ensure_ready
+from hub.fhir import audit_row
+from hub.storage import Database, append_audit_txn, ensure_ready
 from security import (
     AuditAction,
     AuditAgent,
@@ -78,20 +78,6 @@ def operator_agent() -> AuditAgent:
     )
 
 
-def operator_row(record: AuditRecord) -> AuditRow:
-    return AuditRow(
-        recorded_us=now_us(),
-        action=record.action.value,
-        outcome=record.outcome.value,
-        patient_key=None,
-        actor=record.agent.subject,
-        organisation=None,
-        purpose=None,
-        override=False,
-        record=canonical_bytes(record),
-    )
-
-
 async def _ready(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
@@ -105,7 +91,12 @@ async def _append(settings: Settings, record: AuditRecord) -> None:
     try:
         await ensure_ready(db)
         await db.run_write(
-            "audit_operator", append_audit_txn, db.engine, [operator_row(record)], chain_hash, at_commit=False
+            "audit_operator",
+            append_audit_txn,
+            db.engine,
+            [audit_row(record, None)],
+            chain_hash,
+            at_commit=False,
         )
     finally:
         await db.close()

@@ -2,7 +2,7 @@
 
 from hub.fhir.access import SecurityPolicy
 from hub.fhir.access_log import access_log
-from hub.fhir.audit_trail import AuditWriter, SecurityAuditTrail, build_rows
+from hub.fhir.audit_trail import AuditWriter, SecurityAuditTrail, audit_row, build_rows
 from hub.fhir.capabilities import SOFTWARE_VERSION, capability_statement
 from hub.fhir.consent_hook import ConsentHook
 from hub.fhir.context import Handling, RequestContext, ReturnPreference
@@ -82,6 +82,7 @@ __all__ = [
     "WriteOutcome",
     "WriteValidator",
     "access_log",
+    "audit_row",
     "build_rows",
     "build_validation",
     "capability_statement",

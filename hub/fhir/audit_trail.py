@@ -101,20 +101,23 @@ def build_rows(
             decision_reason=decision.reason if decision else None,
             outcome_description=None if outcome is AuditOutcome.SUCCESS else detail[:500] or None,
         )
-        rows.append(
-            AuditRow(
-                recorded_us=now_us(),
-                action=action.value,
-                outcome=outcome.value,
-                patient_key=key,
-                actor=agent.subject,
-                organisation=agent.organisation_sor,
-                purpose=record.purpose_of_use.value if record.purpose_of_use else None,
-                override=override,
-                record=canonical_bytes(record),
-            )
-        )
+        rows.append(audit_row(record, key))
     return rows
+
+
+def audit_row(record: AuditRecord, patient_key: str | None) -> AuditRow:
+    """The row that stores ``record``: its canonical bytes, and the columns the log is searched by."""
+    return AuditRow(
+        recorded_us=now_us(),
+        action=record.action.value,
+        outcome=record.outcome.value,
+        patient_key=patient_key,
+        actor=record.agent.subject,
+        organisation=record.agent.organisation_sor,
+        purpose=record.purpose_of_use.value if record.purpose_of_use else None,
+        override=record.override,
+        record=canonical_bytes(record),
+    )
 
 
 class AuditWriter:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.core.instants import now_us
+from hub.fhir import audit_row
 from hub.storage import AuditRow
 from security import (
     AuditAction,
@@ -22,7 +22,6 @@ from security import (
     AuditRecord,
     EntityKind,
     Principal,
-    canonical_bytes,
 )
 
 _CPR = re.compile(r"^\d{10}$")
@@ -71,19 +70,7 @@ def audit_rows(principal: Principal | None, facts: AuditFacts, *, client_address
             decision_reason=facts.decision_reason,
             outcome_description=(facts.detail or "")[:500] or None,
         )
-        rows.append(
-            AuditRow(
-                recorded_us=now_us(),
-                action=facts.action.value,
-                outcome=facts.outcome.value,
-                patient_key=key,
-                actor=agent.subject,
-                organisation=agent.organisation_sor,
-                purpose=record.purpose_of_use.value if record.purpose_of_use else None,
-                override=facts.override,
-                record=canonical_bytes(record),
-            )
-        )
+        rows.append(audit_row(record, key))
     return rows
 
 
