@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from security.audit import AuditAction, AuditOutcome, AuditRecord
+from security.audit import AuditAction, AuditAgent, AuditOutcome, AuditRecord
+from security.principal import Role
 
 _DATA_ACCESS = frozenset(
     {
@@ -43,13 +44,28 @@ class AccessLogEntry:
     override_reason: str | None
 
 
+_PROFESSIONAL_ROLES = frozenset(role.value for role in Role if role.is_professional)
+
+
+def _who(agent: AuditAgent) -> str:
+    """The person the citizen is shown.
+
+    A system card acting for a professional (HSUID) names the system, not the person at the keyboard: the
+    header carries the professional's CPR, which is not shown to citizens, and their authorisation id.
+    """
+    professional = not _PROFESSIONAL_ROLES.isdisjoint(agent.roles)
+    if professional and Role.SYSTEM.value in agent.roles:
+        return "sundhedsperson via " + (agent.it_system or agent.subject or "ukendt system")
+    return agent.name or agent.subject or "unknown"
+
+
 def citizen_access_log(records: Iterable[AuditRecord], cpr: str) -> list[AccessLogEntry]:
     """The entries the citizen with ``cpr`` may see, newest first."""
     entries = [
         AccessLogEntry(
             when=r.recorded,
             action=r.action,
-            who=r.agent.name or r.agent.subject or "unknown",
+            who=_who(r.agent),
             authorisation_id=r.agent.authorisation_id,
             organisation_sor=r.agent.organisation_sor,
             it_system=r.agent.it_system,

@@ -65,3 +65,22 @@ def test_emergency_override_record_is_shown() -> None:
 
 def test_empty() -> None:
     assert citizen_access_log([], CPR) == []
+
+
+def test_a_system_acting_for_a_professional_is_shown_as_the_professional_via_the_system() -> None:
+    # HSUID: the card is the EHR system's; the header names the professional (CPR not shown to citizens)
+    hsuid = AuditAgent(
+        subject="CVR:19343634-FID:Hospital EHR",
+        roles=("other_professional", "system"),
+        name="Region Syd EPJ",
+        cpr="0707614285",
+        authorisation_id="BCD12",
+        organisation_sor="123456789012345",
+        it_system="Hospital EHR",
+    )
+    plain_system = AuditAgent(subject="CVR:19343634", roles=("system",), name="Region Syd EPJ")
+    log = citizen_access_log(
+        [record(1, AuditAction.ITI_18, hsuid), record(2, AuditAction.READ, plain_system)], CPR
+    )
+    assert [e.who for e in log] == ["Region Syd EPJ", "sundhedsperson via Hospital EHR"]
+    assert log[1].authorisation_id == "BCD12" and "0707614285" not in log[1].who
