@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, not_, or_, select, tuple_
+from sqlalchemy import and_, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import Criterion, SortKey
 from hub.storage.records import StoredResource
 from hub.storage.resource_store import read_current_many_txn
 from hub.storage.schema import consent_block, idx_reference, resource
-from hub.storage.search_sql import (
-    ConsentBlock,
-    base_query,
-    block_applies,
-    consent_clause,
-    consent_params,
-    count_query,
-    page_query,
+from hub.storage.search_sql import ConsentBlock, base_query, block_applies, consent_params, keyset_params
+from hub.storage.search_statements import (
+    SearchShape,
+    count_statement,
+    page_statement,
+    search_shape,
+    withheld_statement,
 )
 
 R = resource.c
@@ -42,12 +42,15 @@ class SearchSpec:
     patient_ref: str | None = None  # a Patient id named by the criteria (a hint: the criteria still apply)
     patient_ref_keys: tuple[str, ...] = ()  # the keys that Patient's rows may carry, once resolved
 
-    def where(self) -> list[ColumnElement[bool]]:
-        """The WHERE conditions, built once per search and shared by page, count and withheld checks."""
-        where = base_query(self.res_type, self.criteria, patient_key=self.patient_key, consent=self.consent)
-        if self.patient_ref_keys:
-            where.append(R.patient_key.in_(self.patient_ref_keys))
-        return where
+    def shape(self) -> tuple[SearchShape, dict[str, Any]]:
+        """The shape whose statements run this search, and the values of their named parameters."""
+        return search_shape(
+            self.res_type,
+            self.criteria,
+            patient_key=self.patient_key,
+            patient_ref_keys=self.patient_ref_keys,
+            consent=self.consent,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +69,14 @@ async def search_page_txn(
     after: Sequence[object] | None,
     backwards: bool,
     limit: int,
-    where: list[ColumnElement[bool]] | None = None,
+    shaped: tuple[SearchShape, dict[str, Any]] | None = None,
 ) -> Page:
-    stmt = page_query(
-        where if where is not None else spec.where(),
-        spec.sort,
-        after=after,
-        backwards=backwards,
-        limit=limit + 1,
-    )
-    rows = [tuple(r) for r in (await conn.execute(stmt)).all()]
+    """One page of ``spec`` (``shaped``: its :meth:`SearchSpec.shape`, when the caller already has it)."""
+    shape, params = shaped or spec.shape()
+    stmt = page_statement(shape, spec.sort, after is not None, backwards, limit + 1)
+    if after is not None:
+        params = {**params, **keyset_params(after)}
+    rows = [tuple(r) for r in (await conn.execute(stmt, params)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -92,10 +93,10 @@ async def search_page_txn(
 
 
 async def count_txn(
-    conn: AsyncConnection, spec: SearchSpec, where: list[ColumnElement[bool]] | None = None
+    conn: AsyncConnection, spec: SearchSpec, shaped: tuple[SearchShape, dict[str, Any]] | None = None
 ) -> int:
-    stmt = count_query(where if where is not None else spec.where())
-    return int((await conn.execute(stmt)).scalar_one())
+    shape, params = shaped or spec.shape()
+    return int((await conn.execute(count_statement(shape), params)).scalar_one())
 
 
 async def include_txn(
@@ -112,7 +113,7 @@ async def include_txn(
     refs = select(X.target_type, X.target_id).where(X.rid.in_(list(rids)), X.param_hash == param_hash)
     if target_type:
         refs = refs.where(X.target_type == target_type)
-    where = base_query(None, (), consent=consent)
+    where = base_query(None, consent)
     stmt = select(R.rid).where(*where, tuple_(R.res_type, R.res_id).in_(refs)).order_by(R.rid).limit(limit)
     found = [int(r) for r in (await conn.execute(stmt)).scalars()]
     return await read_current_many_txn(conn, found)
@@ -129,7 +130,7 @@ async def revinclude_txn(
     """Resources of ``source_type`` whose ``param_hash`` reference points at ``targets`` (``_revinclude``)."""
     if not targets:
         return []
-    where = base_query(source_type, (), consent=consent)
+    where = base_query(source_type, consent)
     pairs = [and_(X.target_type == t, X.target_id == i) for t, i in targets]
 
     referencing = select(X.rid).where(X.param_hash == param_hash, or_(*pairs))
@@ -146,10 +147,11 @@ async def blocked_keys_txn(conn: AsyncConnection, keys: Sequence[str], block: Co
     return {str(k) for k in (await conn.execute(_BLOCKED_KEYS, params)).scalars()}
 
 
-async def withheld_exists_txn(conn: AsyncConnection, spec: SearchSpec) -> bool:
+async def withheld_exists_txn(
+    conn: AsyncConnection, spec: SearchSpec, shaped: tuple[SearchShape, dict[str, Any]] | None = None
+) -> bool:
     """True when consent removed at least one match (the caller warns, never saying what was withheld)."""
     if spec.consent is None:
         return False
-    where = replace(spec, consent=None).where()
-    stmt = select(R.rid).where(*where, not_(consent_clause(spec.consent))).limit(1)
-    return (await conn.execute(stmt)).first() is not None
+    shape, params = shaped or spec.shape()
+    return (await conn.execute(withheld_statement(shape), params)).first() is not None

@@ -102,16 +102,16 @@ async def find_page_txn(
         if spec.consent is not None and not await blocked_keys_txn(conn, ref_keys, spec.consent):
             # every match belongs to this patient, who blocks nobody relevant: nothing to filter or withhold
             spec = replace(spec, consent=None)
-    where = spec.where()
+    shaped = spec.shape()
     page = (
-        await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, where=where)
+        await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, shaped=shaped)
         if count
         else Page([], None, None, False, False)
     )
     total: int | None = None
     if want_total:
         first_and_only = count and cursor is None and not backwards and not page.more_after
-        total = len(page.resources) if first_and_only else await count_txn(conn, spec, where)
+        total = len(page.resources) if first_and_only else await count_txn(conn, spec, shaped)
     included: list[StoredResource] = []
     rids = [s.rid for s in page.resources]
     for inc in request.includes:
@@ -123,7 +123,7 @@ async def find_page_txn(
         included += await revinclude_txn(
             conn, targets, rev.source_type, rev.param_hash, include_consent, MAX_INCLUDES
         )
-    withheld = await withheld_exists_txn(conn, spec)
+    withheld = await withheld_exists_txn(conn, spec, shaped)
     return page, total, included, withheld
 
 
