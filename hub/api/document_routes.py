@@ -6,6 +6,9 @@ XDS registry, and the lineage-aware Observation read.  Semantics live in :mod:`x
 * ``GET /fhir/DocumentReference/{id}`` and ``GET|POST /fhir/DocumentReference[/_search]`` (MHD ITI-67
   semantics over the registry); POST/PUT/PATCH/DELETE of DocumentReference -> 405 naming the submission
   doors; DocumentReference ``_history`` -> 405 (registry versions are ITI-57's, queried with ITI-18).
+* ``GET /fhir/Binary/{id}`` (MHD ITI-68 Retrieve Document): the document behind a DocumentReference's
+  ``attachment.url``, streamed in its own media type; ``Accept: application/fhir+json`` (or ``_format=json``)
+  gets a FHIR ``Binary`` resource instead, for documents up to the body limit.
 * ``GET /fhir/Observation/{id}``: the ordinary read, except that a 410 for an Observation retired by
   lineage names the document that replaced its source (https://hl7.org/fhir/R4/http.html#read).
 
@@ -14,10 +17,14 @@ These routes are listed before the generic ``/fhir/{type}`` routes, which would 
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import re
+from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from hub.api.fhir_http import FORM_TYPE, JSON_TYPES, read_body, require_media_type
@@ -29,11 +36,15 @@ from hub.core.errors import (
     GoneError,
     InvalidInputError,
     MethodNotAllowedError,
+    NotAcceptableError,
+    NotFoundError,
     NotSupportedError,
+    StorageError,
 )
 from hub.core.issues import Issue, IssueSeverity, IssueType
 from hub.fhir import Action, RequestContext, parse_resource, read
 from security import Principal
+from xds import aiter_chunks
 from xds.phmr import (
     DocumentSubmission,
     code_from_token,
@@ -45,9 +56,11 @@ from xds.phmr import (
     submission_from_parameters,
     submit,
 )
-from xds.services import Caller, XdsService
+from xds.services import Caller, EntryDocument, XdsService
 
 _RAW_TYPES = frozenset({"application/xml", "text/xml"})
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_FHIR_JSON = frozenset({"application/fhir+json", "application/json+fhir", "application/json", "json"})
 _HISTORY = (
     "DocumentReference versions are registry metadata (ITI-57); query them with ITI-18 GetDocuments "
     "(POST /xds/registry)"
@@ -119,6 +132,72 @@ async def _search_post(request: Request, services: ApiServices, ctx: RequestCont
     return json_response(await search_document_references(services.fhir, ctx, params))
 
 
+async def _binary(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    """MHD ITI-68: the document itself (or, asked for FHIR JSON, a Binary resource carrying it)."""
+    xds = _xds(services)
+    resource_id = request.path_params["id"]
+    if not _FHIR_ID.fullmatch(resource_id):
+        raise InvalidInputError(f"{resource_id[:80]!r} is not a FHIR id", message_id="TH-REST-BAD-ID")
+    wanted = _wanted_media(request)
+    document = await xds.retrieve_entry_document(_caller(ctx), resource_id)
+    if wanted is not None and not _accepts(wanted, document.mime_type):
+        if not _FHIR_JSON.intersection(wanted):
+            raise NotAcceptableError(
+                f"Binary/{resource_id} is {document.mime_type}: ask for it, */* or application/fhir+json",
+                message_id="TH-HTTP-ACCEPT",
+            )
+        return json_response(await _binary_resource(document, services.settings.max_body_bytes))
+    headers = {
+        "Content-Length": str(document.size),
+        "X-Content-Type-Options": "nosniff",  # a stored document is data, never a page to render or run
+        "Content-Security-Policy": "sandbox",
+    }
+    return StreamingResponse(aiter_chunks(_opened(document)), media_type=document.mime_type, headers=headers)
+
+
+def _opened(document: EntryDocument) -> Iterator[bytes]:
+    """The document's chunks; bytes that vanished since the registry lookup are damage, said so (503)."""
+    try:
+        return document.open()
+    except NotFoundError as exc:
+        raise StorageError(
+            f"the bytes of document {document.unique_id} are missing from the repository store",
+            message_id="TH-XDS-BLOB-MISSING",
+        ) from exc
+
+
+def _wanted_media(request: Request) -> list[str] | None:
+    """The media types the client names (``_format`` first, then Accept); None when it names none."""
+    formats = [v for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k == "_format"]
+    if formats:
+        return [formats[-1].split(";", 1)[0].strip().lower()]
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return None
+    return [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+
+
+def _accepts(wanted: list[str], mime_type: str) -> bool:
+    kind = mime_type.split("/", 1)[0].lower()
+    return bool({mime_type.lower(), "*/*", f"{kind}/*"}.intersection(wanted))
+
+
+async def _binary_resource(document: EntryDocument, limit: int) -> dict[str, object]:
+    if document.size > limit:
+        raise NotAcceptableError(
+            f"Binary/{document.entry_id} is {document.size} bytes, over the {limit}-byte limit of a FHIR "
+            f"Binary resource; ask for {document.mime_type} to have it streamed",
+            message_id="TH-HTTP-BINARY-TOO-LARGE",
+        )
+    data = await asyncio.to_thread(b"".join, _opened(document))
+    return {
+        "resourceType": "Binary",
+        "id": document.entry_id,
+        "contentType": document.mime_type,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+
+
 async def _refuse_write(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
     raise refusal()
 
@@ -168,6 +247,7 @@ def document_routes() -> list[Route]:
         Route(docs, e(_search, Action.SEARCH), methods=["GET"]),
         Route(docs, e(_refuse_write, Action.CREATE), methods=["POST"]),
         Route("/fhir/Observation/{id}", e(_observation_read, Action.READ), methods=["GET"]),
+        Route("/fhir/Binary/{id}", e(_binary, Action.READ, raw=True), methods=["GET"]),
     ]
 
 

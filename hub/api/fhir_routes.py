@@ -65,11 +65,12 @@ def _services(request: Request) -> ApiServices:
 
 
 def endpoint(
-    handler: Handler, action: Action, *, public: bool = False
+    handler: Handler, action: Action, *, public: bool = False, raw: bool = False
 ) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: authenticate (unless ``public``: the CapabilityStatement is readable by anyone, as
     SMART clients need it before they have a token), build the context, map every error exactly once, audit
-    every failure."""
+    every failure.  A ``raw`` handler answers in a media type of its own (a document): it negotiates itself,
+    and its errors are FHIR JSON."""
 
     async def run(request: Request) -> Response:
         services = _services(request)
@@ -77,7 +78,7 @@ def endpoint(
         codec = xml_codec(services)
         fmt = FhirFormat.JSON
         try:
-            fmt = negotiate(request, codec is not None)
+            fmt = FhirFormat.JSON if raw else negotiate(request, codec is not None)
             _refuse_control_characters(request)
             if not public:
                 principal = services.authenticator.authenticate_headers(request.headers.items())

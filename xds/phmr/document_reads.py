@@ -126,7 +126,7 @@ async def read_document_reference(fhir: FhirService, ctx: RequestContext, resour
     key = patient_key(entry.patient_id)
     entry_ = AuditEntry(Action.READ, "0", RESOURCE, (resource_id,), (key,) if key else ())
     await fhir.audit.record(ctx, entry_, decision)
-    return document_reference(entry, relations.get(entry.entry_uuid, ()))
+    return document_reference(entry, relations.get(entry.entry_uuid, ()), base_url=ctx.base_url)
 
 
 def _unknown(ctx: RequestContext, names: Sequence[str]) -> list[Issue]:
@@ -172,7 +172,10 @@ async def search_document_references(
                 message_id="TH-CONSENT-WITHHELD",
             )
         )
-    resources = [document_reference(e, found.relations.get(e.entry_uuid, ())) for e in found.entries]
+    resources = [
+        document_reference(e, found.relations.get(e.entry_uuid, ()), base_url=ctx.base_url)
+        for e in found.entries
+    ]
     keys = tuple(sorted({k for e in found.entries if (k := patient_key(e.patient_id))}))
     query = urlencode(list(params))
     entry_ = AuditEntry(Action.SEARCH, "0", RESOURCE, tuple(r["id"] for r in resources), keys, detail=query)

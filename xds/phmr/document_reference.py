@@ -258,10 +258,14 @@ def _context(entry: DocumentEntry) -> dict[str, Any]:
 
 
 def document_reference(
-    entry: DocumentEntry, relations: Iterable[tuple[AssociationType, str]] = ()
+    entry: DocumentEntry,
+    relations: Iterable[tuple[AssociationType, str]] = (),
+    *,
+    base_url: str | None = None,
 ) -> dict[str, Any]:
     """The DocumentReference of ``entry``; ``relations`` are (association type, target entryUUID) pairs
-    of associations whose source is this entry."""
+    of associations whose source is this entry.  With the FHIR ``base_url``, ``content.attachment.url`` names
+    where MHD ITI-68 retrieves the document: ``[base]/Binary/<id>``."""
     resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": resource_id(entry.entry_uuid),
@@ -298,7 +302,10 @@ def document_reference(
         resource["description"] = entry.comments.text
     if entry.confidentiality_codes:
         resource["securityLabel"] = [concept(c) for c in entry.confidentiality_codes]
-    content: dict[str, Any] = {"attachment": _attachment(entry)}
+    attachment = _attachment(entry)
+    if base_url is not None:
+        attachment["url"] = f"{base_url}/Binary/{resource['id']}"
+    content: dict[str, Any] = {"attachment": attachment}
     if entry.format_code:
         content["format"] = _coding(entry.format_code)
     resource["content"] = [content]

@@ -7,6 +7,7 @@ the names in ``__all__``.
 """
 
 from xds.services.delete import DeleteResult
+from xds.services.document_retrieve import EntryDocument
 from xds.services.entries import (
     document_entries_by_unique_id,
     document_entries_by_uuid,
@@ -35,6 +36,7 @@ __all__ = [
     "Caller",
     "DeleteResult",
     "DocumentProcessor",
+    "EntryDocument",
     "ProcessedDocument",
     "ProcessorRegistry",
     "QueryAnswer",

@@ -21,6 +21,7 @@ from xds.messages import DocumentRequest, ProvideAndRegisterRequest, RemoveObjec
 from xds.model import DocumentEntry, SubmitObjectsRequest
 from xds.services.audit_records import AuditFacts, audit_rows
 from xds.services.delete import DeleteResult, delete
+from xds.services.document_retrieve import EntryDocument, retrieve_entry_document
 from xds.services.processing import DocumentProcessor, ProcessorRegistry
 from xds.services.provide_and_register import provide_and_register
 from xds.services.register import register
@@ -97,6 +98,10 @@ class XdsService:
     async def retrieve(self, caller: Caller, requests: Sequence[DocumentRequest]) -> RetrieveResult:
         """ITI-43: the requested documents (streamed from the blob store) and per-document errors."""
         return await retrieve(self.runtime, caller, requests)
+
+    async def retrieve_entry_document(self, caller: Caller, entry_id: str) -> EntryDocument:
+        """MHD ITI-68: the document of DocumentEntry ``urn:uuid:<entry_id>`` (NotFoundError if not shown)."""
+        return await retrieve_entry_document(self.runtime, caller, entry_id)
 
     async def submit_document(
         self, caller: Caller, data: bytes, mime_type: str, *, entry: DocumentEntry | None = None

@@ -3,7 +3,7 @@ documents and count what the hub stored (registry rows, repository rows, Observa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,10 @@ from conformance.suites.xds_client import XdsClient
 from hub.app import build_app
 from hub.core.settings import Settings
 from hub.storage import ensure_ready, referenced_blob_keys_txn
+from security import DevCredentialRequest, DevIssuer, PurposeOfUse, Role
 from tests.integration.conftest import make_settings
 
+Token = Callable[..., dict[str, str]]
 CPR = "2512484916"  # the patient of tests/unit/profiles/cda/phmr_builder.py
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
 XML = {"content-type": "application/xml"}
@@ -111,3 +113,30 @@ NOTHING = {"entries": 0, "observations": 0, "devices": 0, "repository": 0}
 
 def blob_files(settings: Settings) -> list[Path]:
     return [p for p in settings.blob_dir.rglob("*") if p.is_file()] if settings.blob_dir.exists() else []
+
+
+# ------------------------------------------------------------------------------ security (dev tokens)
+
+
+@pytest.fixture
+def dev_settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "var", security={"mode": "dev"})
+
+
+@pytest.fixture
+def token(dev_settings: Settings) -> Token:
+    issuer = DevIssuer(dev_settings)
+
+    def make(role: str, *, purpose: str | None = None, **kw: Any) -> dict[str, str]:
+        request = DevCredentialRequest(
+            role=Role(role), purpose=PurposeOfUse(purpose) if purpose else None, **kw
+        )
+        return {"authorization": f"Bearer {issuer.issue_token(request)}"}
+
+    return make
+
+
+@pytest.fixture
+async def secure_hub(dev_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    async with running_hub(dev_settings) as running:
+        yield running

@@ -4,19 +4,13 @@ and authorisation, citizen scope and negative consent (dev tokens)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 
 from conformance.suites.xds_client import XdsClient
-from hub.core.settings import Settings
-from security import DevCredentialRequest, DevIssuer, PurposeOfUse, Role
 from tests import xds_builders as b
-from tests.integration.conftest import make_settings
 from tests.integration.phmr.conftest import (
     CPR,
     CPR_SYSTEM,
@@ -25,7 +19,6 @@ from tests.integration.phmr.conftest import (
     XML,
     matches,
     reference_ids,
-    running_hub,
     stored_counts,
     submit,
 )
@@ -131,33 +124,6 @@ async def test_iti41_metadata_mismatch_stores_nothing(
     assert CPR in context and "0101010101" in context  # both values reported
     assert await stored_counts(http, hub[1]) == NOTHING
     assert await stored_counts(http, hub[1], "0101010101") == NOTHING
-
-
-# ------------------------------------------------------------------------------ security (dev tokens)
-
-
-@pytest.fixture
-def dev_settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path / "var", security={"mode": "dev"})
-
-
-@pytest.fixture
-def token(dev_settings: Settings) -> Token:
-    issuer = DevIssuer(dev_settings)
-
-    def make(role: str, *, purpose: str | None = None, **kw: Any) -> dict[str, str]:
-        request = DevCredentialRequest(
-            role=Role(role), purpose=PurposeOfUse(purpose) if purpose else None, **kw
-        )
-        return {"authorization": f"Bearer {issuer.issue_token(request)}"}
-
-    return make
-
-
-@pytest.fixture
-async def secure_hub(dev_settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    async with running_hub(dev_settings) as running:
-        yield running
 
 
 async def test_who_may_submit_and_read(secure_hub: tuple[httpx.AsyncClient, Any], token: Token) -> None:

@@ -1,0 +1,98 @@
+"""MHD ITI-68 Retrieve Document (IHE MHD 2.3.68): the bytes behind a DocumentReference's ``attachment.url``.
+
+The DocumentReference view of the registry (xds.phmr.document_reference) names ``[base]/Binary/<id>`` for
+each entry, ``<id>`` being its entryUUID without ``urn:uuid:``.  Retrieving it is ITI-43 for one document
+reached by entryUUID instead of uniqueId: the same authorisation (``retrieve-document``), the same Danish
+negative consent and citizen scope decided INSIDE the repository query, and an ITI-68 audit record that the
+citizen's access log lists.  An unknown entry, a Folder's or SubmissionSet's id, and a document the caller may
+not see are the same "not found", so nothing is disclosed about what was withheld.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.core.errors import NotFoundError, StorageError
+from hub.core.registry_query import RepositoryDocument
+from hub.storage import objects_by_uuid_txn, repository_documents_txn
+from hub.storage.search_sql import ConsentBlock
+from security import Action, AuditAction, AuditOutcome
+from xds.model import DocumentEntry
+from xds.services.audit_records import AuditFacts
+from xds.services.registry_rows import decode
+from xds.services.runtime import Caller, XdsRuntime
+
+URN_UUID = "urn:uuid:"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDocument:
+    """A document to stream: its media type, size and SHA-1 (as in its DocumentEntry); ``open`` starts
+    reading its chunks (call it only to send them: it opens the file)."""
+
+    entry_id: str
+    unique_id: str
+    mime_type: str
+    size: int
+    sha1: str
+    open: Callable[[], Iterator[bytes]]
+
+
+async def _document_of_entry_txn(
+    conn: AsyncConnection, entry_uuid: str, consent: ConsentBlock | None, patient_key: str | None
+) -> RepositoryDocument | None:
+    entry = next(
+        (o for o in decode(await objects_by_uuid_txn(conn, [entry_uuid])) if isinstance(o, DocumentEntry)),
+        None,
+    )
+    if entry is None or not entry.unique_id:
+        return None
+    found = await repository_documents_txn(conn, [entry.unique_id], consent=consent, patient_key=patient_key)
+    return found.get(entry.unique_id)
+
+
+async def retrieve_entry_document(rt: XdsRuntime, caller: Caller, entry_id: str) -> EntryDocument:
+    """The document of the DocumentEntry ``urn:uuid:<entry_id>``; NotFoundError when there is none to show."""
+    decision = rt.authorize(caller, Action.RETRIEVE_DOCUMENT, AuditAction.ITI_68)
+    stored = await rt.db.run(
+        "mhd_retrieve",
+        _document_of_entry_txn,
+        URN_UUID + entry_id.lower(),
+        rt.consent(caller),
+        decision.patient_scope,
+    )
+    if stored is None:
+        rt.record(
+            caller, AuditFacts(AuditAction.ITI_68, AuditOutcome.MINOR_FAILURE, detail=f"Binary/{entry_id}")
+        )
+        raise NotFoundError(f"Binary/{entry_id} is not known", message_id="TH-REST-NOT-FOUND")
+    if not rt.blobs.exists(stored.sha256):
+        # the repository row commits only after the bytes are stored, so this is damage (a deleted file)
+        detail = f"the bytes of document {stored.unique_id} are missing from the repository store"
+        rt.record(caller, AuditFacts(AuditAction.ITI_68, AuditOutcome.SERIOUS_FAILURE, detail=detail))
+        raise StorageError(detail, message_id="TH-XDS-BLOB-MISSING")
+    await rt.release(
+        caller,
+        AuditFacts(
+            AuditAction.ITI_68,
+            AuditOutcome.SUCCESS,
+            patient_keys=(stored.patient_key,) if stored.patient_key else (),
+            documents=(stored.unique_id,),
+            decision_reason=decision.reason,
+            override=decision.override,
+        ),
+    )
+    return EntryDocument(
+        entry_id=entry_id,
+        unique_id=stored.unique_id,
+        mime_type=stored.mime_type,
+        size=stored.size,
+        sha1=stored.sha1,
+        open=lambda: rt.blobs.chunks(stored.sha256),
+    )
+
+
+__all__ = ["EntryDocument", "retrieve_entry_document"]
