@@ -55,6 +55,7 @@ from hub.fhir import (
     validate_request,
     vread,
 )
+from xds.phmr import capability_entries
 
 Handler = Callable[[Request, ApiServices, RequestContext], Awaitable[Response]]
 
@@ -121,7 +122,12 @@ def _criteria(request: Request) -> list[tuple[str, str]]:
 
 
 async def _metadata(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    return json_response(capability_statement(services.fhir, ctx, services.validation))
+    statement = capability_statement(services.fhir, ctx, services.validation)
+    if services.xds is not None:  # the registry view: DocumentReference (ITI-67) and Binary (ITI-68)
+        resources = statement["rest"][0]["resource"]
+        resources.extend(capability_entries())
+        resources.sort(key=lambda entry: entry["type"])
+    return json_response(statement)
 
 
 async def _validate(request: Request, services: ApiServices, ctx: RequestContext) -> Response:

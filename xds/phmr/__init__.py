@@ -7,7 +7,7 @@ transaction phases (the lineage rule is written in ``lineage``); ``document_refe
 operation.  Other packages import only the names in ``__all__``.
 """
 
-from xds.phmr.document_query import DocumentSearch, translate
+from xds.phmr.document_query import DocumentSearch, capability_entries, translate
 from xds.phmr.document_reads import read_document_reference, search_document_references
 from xds.phmr.document_reference import document_reference
 from xds.phmr.lineage import RETIRED_STATUS, Retirement, retirement_txn
@@ -34,6 +34,7 @@ __all__ = [
     "Retirement",
     "SubmitOutcome",
     "WriteResult",
+    "capability_entries",
     "code_from_token",
     "document_reference",
     "looks_like_processable_cda",

@@ -59,6 +59,19 @@ _FIELDS = {
     "event": "event_codes",
     "security-label": "confidentiality_codes",
 }
+SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
+    ("patient", "reference"),
+    ("subject", "reference"),
+    ("identifier", "token"),
+    ("_id", "token"),
+    ("status", "token"),
+    ("date", "date"),
+    ("creation", "date"),
+    ("period", "date"),
+    *((code, "token") for code in _FIELDS),
+)
+"""The parameters the registry view answers (name, FHIR search type), for the CapabilityStatement."""
+
 _DEFAULT_SCHEMES = {
     "type": "2.16.840.1.113883.6.1",
     "category": "1.2.208.184.100.9",
@@ -318,4 +331,35 @@ def translate(
     )
 
 
-__all__ = ["DocumentSearch", "PatientParameter", "PatientSource", "translate"]
+def capability_entries() -> list[dict[str, object]]:
+    """CapabilityStatement ``rest.resource`` entries of the registry view: DocumentReference (MHD ITI-67
+    Document Responder: read and search) and Binary (ITI-68: read of the document bytes)."""
+    return [
+        {
+            "type": "DocumentReference",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "no-version",
+            "readHistory": False,
+            "updateCreate": False,
+            "conditionalCreate": False,
+            "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "searchParam": [{"name": name, "type": kind} for name, kind in SEARCH_PARAMETERS],
+        },
+        {
+            "type": "Binary",
+            "interaction": [{"code": "read"}],
+            "versioning": "no-version",
+            "readHistory": False,
+        },
+    ]
+
+
+__all__ = [
+    "SEARCH_PARAMETERS",
+    "DocumentSearch",
+    "PatientParameter",
+    "PatientSource",
+    "capability_entries",
+    "translate",
+]

@@ -140,3 +140,20 @@ async def test_authorisation_consent_override_and_minlog(
     minlog = await http.get("/minlog", headers=token("citizen", cpr=CPR))
     assert minlog.status_code == 200 and minlog.text.count("ITI-68") == 2  # the doctor's two lookups, not own
     assert "unconscious patient" in minlog.text
+
+
+async def test_the_capability_statement_lists_the_registry_view(http: httpx.AsyncClient) -> None:
+    statement = (await http.get("/fhir/metadata")).json()
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert [i["code"] for i in resources["Binary"]["interaction"]] == ["read"]
+    reference = resources["DocumentReference"]
+    assert [i["code"] for i in reference["interaction"]] == ["read", "search-type"]
+    values = {"reference": CPR, "token": "urn:oid:1.2.208.184.100.9|x", "date": "ge2024-01-01"}
+    patient = {"patient.identifier": f"urn:oid:1.2.208.176.1.2|{CPR}"}
+    for parameter in reference["searchParam"]:  # every advertised parameter is answered
+        name = parameter["name"]
+        params = {name: {"status": "current", "_id": "abc"}.get(name, values[parameter["type"]])}
+        if name not in ("patient", "subject", "identifier", "_id"):
+            params.update(patient)
+        r = await http.get("/fhir/DocumentReference", params=params)
+        assert r.status_code == 200, (name, r.text)
