@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_
+from sqlalchemy import and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.search import Criterion, SortKey
@@ -25,10 +25,17 @@ from hub.storage.search_statements import (
 R = resource.c
 X = idx_reference.c
 _B = consent_block.c
-_BLOCKED_KEYS = (
-    select(_B.patient_key)
-    .distinct()
-    .where(_B.patient_key.in_(bindparam("keys", expanding=True)), block_applies())
+# The Patient a search names: its key (its CPR when it carries one), and whether a consent block of the
+# requester applies to that key or to the id itself - one statement instead of a key lookup and a block check.
+_REF_KEY = (
+    select(R.patient_key)
+    .where(R.res_type == "Patient", R.res_id == bindparam("ref"), R.patient_key.is_not(None))
+    .scalar_subquery()
+)
+_REF = select(_REF_KEY)
+_REF_BLOCKED = select(
+    _REF_KEY,
+    exists().where(or_(_B.patient_key == bindparam("ref"), _B.patient_key == _REF_KEY), block_applies()),
 )
 
 
@@ -139,12 +146,17 @@ async def revinclude_txn(
     return await read_current_many_txn(conn, found)
 
 
-async def blocked_keys_txn(conn: AsyncConnection, keys: Sequence[str], block: ConsentBlock) -> set[str]:
-    """Which of the patient ``keys`` have a consent block that applies to the requester of ``block`` now."""
-    if not keys:
-        return set()
-    params = {"keys": list(keys), **consent_params(block)}
-    return {str(k) for k in (await conn.execute(_BLOCKED_KEYS, params)).scalars()}
+async def patient_ref_txn(
+    conn: AsyncConnection, patient_ref: str, consent: ConsentBlock | None
+) -> tuple[tuple[str, ...], bool]:
+    """The keys the rows of Patient ``patient_ref`` may carry (its id, and its CPR once it has one), and
+    whether a consent block of ``consent``'s requester applies to them now (False without ``consent``)."""
+    if consent is None:
+        key, blocked = (await conn.execute(_REF, {"ref": patient_ref})).scalar(), False
+    else:
+        row = (await conn.execute(_REF_BLOCKED, {"ref": patient_ref, **consent_params(consent)})).one()
+        key, blocked = row[0], bool(row[1])
+    return tuple(sorted({patient_ref, str(key) if key is not None else patient_ref})), blocked
 
 
 async def withheld_exists_txn(

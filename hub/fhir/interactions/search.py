@@ -38,10 +38,9 @@ from hub.storage import (
     Page,
     SearchSpec,
     StoredResource,
-    blocked_keys_txn,
     count_txn,
     include_txn,
-    patient_keys_txn,
+    patient_ref_txn,
     revinclude_txn,
     search_page_txn,
     withheld_exists_txn,
@@ -96,12 +95,9 @@ async def find_page_txn(
 ) -> tuple[Page, int | None, list[StoredResource], bool]:
     include_consent = spec.consent  # included resources may belong to other patients
     if spec.patient_ref is not None:
-        keys = await patient_keys_txn(conn, [spec.patient_ref])
-        ref_keys = tuple({spec.patient_ref, keys.get(spec.patient_ref, spec.patient_ref)})
-        spec = replace(spec, patient_ref_keys=ref_keys)
-        if spec.consent is not None and not await blocked_keys_txn(conn, ref_keys, spec.consent):
-            # every match belongs to this patient, who blocks nobody relevant: nothing to filter or withhold
-            spec = replace(spec, consent=None)
+        ref_keys, blocked = await patient_ref_txn(conn, spec.patient_ref, spec.consent)
+        # every match belongs to this patient; one who blocks nobody relevant: nothing to filter or withhold
+        spec = replace(spec, patient_ref_keys=ref_keys, consent=spec.consent if blocked else None)
     shaped = spec.shape()
     page = (
         await search_page_txn(conn, spec, after=cursor, backwards=backwards, limit=count, shaped=shaped)
