@@ -152,6 +152,8 @@ async def _binary(request: Request, services: ApiServices, ctx: RequestContext) 
         "X-Content-Type-Options": "nosniff",  # a stored document is data, never a page to render or run
         "Content-Security-Policy": "sandbox",
     }
+    if request.method == "HEAD":  # the headers only: the file is not opened
+        return Response(media_type=document.mime_type, headers=headers)
     return StreamingResponse(aiter_chunks(_opened(document)), media_type=document.mime_type, headers=headers)
 
 

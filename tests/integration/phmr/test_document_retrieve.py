@@ -65,6 +65,12 @@ async def test_the_attachment_url_retrieves_the_submitted_bytes(hub: tuple[httpx
     assert raw.headers["content-length"] == str(len(document)) == str(attachment["size"])
     assert raw.headers["x-content-type-options"] == "nosniff"
     assert base64.b64encode(hashlib.sha1(raw.content).digest()).decode() == attachment["hash"]
+    head = await http.head(f"/fhir/Binary/{doc_id}")
+    assert (
+        head.status_code == 200
+        and head.content == b""
+        and head.headers["content-length"] == str(len(document))
+    )
     for accept in ("*/*", "text/xml", "text/*, application/fhir+json;q=0.5"):
         assert (await http.get(f"/fhir/Binary/{doc_id}", headers={"accept": accept})).content == document
 
@@ -78,7 +84,7 @@ async def test_the_attachment_url_retrieves_the_submitted_bytes(hub: tuple[httpx
         assert base64.b64decode(body["data"]) == document
 
     records = await _audit(services, AuditAction.ITI_68)
-    assert len(records) == 6 and all(r.patient_cpr == CPR for r in records)
+    assert len(records) == 7 and all(r.patient_cpr == CPR for r in records)
 
 
 async def test_errors_are_precise_and_disclose_nothing(hub: tuple[httpx.AsyncClient, Any]) -> None:
