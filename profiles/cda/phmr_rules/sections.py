@@ -62,7 +62,8 @@ def _templates(element: etree._Element) -> set[str | None]:
 def _check_section(
     kind: PhmrSection, section: etree._Element, measured: dict[etree._Element, frozenset[str]], out: Findings
 ) -> None:
-    missing = [t for t in kind.template_ids if t not in _templates(section)]
+    present = _templates(section)
+    missing = [t for t in kind.template_ids if t not in present]
     if missing:
         out.add(TEMPLATES, f"{kind.title} section lacks templateId {', '.join(missing)}", section)
     code = section.find(hl7_tag("code"))
