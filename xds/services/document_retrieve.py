@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import NotFoundError, StorageError
 from hub.core.registry_query import RepositoryDocument
-from hub.storage import objects_by_uuid_txn, repository_documents_txn
-from hub.storage.search_sql import ConsentBlock
+from hub.storage import ConsentBlock, objects_by_uuid_txn, repository_documents_txn
 from security import Action, AuditAction, AuditOutcome
 from xds.model import DocumentEntry
 from xds.services.audit_records import AuditFacts
