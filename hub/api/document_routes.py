@@ -139,14 +139,12 @@ async def _binary(request: Request, services: ApiServices, ctx: RequestContext) 
     if not _FHIR_ID.fullmatch(resource_id):
         raise InvalidInputError(f"{resource_id[:80]!r} is not a FHIR id", message_id="TH-REST-BAD-ID")
     wanted = _wanted_media(request)
-    document = await xds.retrieve_entry_document(_caller(ctx), resource_id)
-    if wanted is not None and not _accepts(wanted, document.mime_type):
-        if not _FHIR_JSON.intersection(wanted):
-            raise NotAcceptableError(
-                f"Binary/{resource_id} is {document.mime_type}: ask for it, */* or application/fhir+json",
-                message_id="TH-HTTP-ACCEPT",
-            )
-        return json_response(await _binary_resource(document, services.settings.max_body_bytes))
+    limit = services.settings.max_body_bytes
+    document = await xds.retrieve_entry_document(
+        _caller(ctx), resource_id, lambda d: _as_binary_resource(wanted, d, limit)
+    )
+    if _as_binary_resource(wanted, document, limit):
+        return json_response(await _binary_resource(document))
     headers = {
         "Content-Length": str(document.size),
         "X-Content-Type-Options": "nosniff",  # a stored document is data, never a page to render or run
@@ -184,13 +182,26 @@ def _accepts(wanted: list[str], mime_type: str) -> bool:
     return bool({mime_type.lower(), "*/*", f"{kind}/*"}.intersection(wanted))
 
 
-async def _binary_resource(document: EntryDocument, limit: int) -> dict[str, object]:
+def _as_binary_resource(wanted: list[str] | None, document: EntryDocument, limit: int) -> bool:
+    """Whether the client gets a FHIR Binary resource (else the document itself); NotAcceptableError when it
+    wants neither, or a Binary resource of a document over the body limit."""
+    if wanted is None or _accepts(wanted, document.mime_type):
+        return False
+    if not _FHIR_JSON.intersection(wanted):
+        raise NotAcceptableError(
+            f"Binary/{document.entry_id} is {document.mime_type}: ask for it, */* or application/fhir+json",
+            message_id="TH-HTTP-ACCEPT",
+        )
     if document.size > limit:
         raise NotAcceptableError(
             f"Binary/{document.entry_id} is {document.size} bytes, over the {limit}-byte limit of a FHIR "
             f"Binary resource; ask for {document.mime_type} to have it streamed",
             message_id="TH-HTTP-BINARY-TOO-LARGE",
         )
+    return True
+
+
+async def _binary_resource(document: EntryDocument) -> dict[str, object]:
     data = await asyncio.to_thread(b"".join, _opened(document))
     return {
         "resourceType": "Binary",

@@ -10,12 +10,13 @@ not see are the same "not found", so nothing is disclosed about what was withhel
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.core.errors import NotFoundError, StorageError
+from hub.core.errors import HubError, NotFoundError, StorageError
 from hub.core.registry_query import RepositoryDocument
 from hub.storage import ConsentBlock, objects_by_uuid_txn, repository_documents_txn
 from security import Action, AuditAction, AuditOutcome
@@ -53,8 +54,13 @@ async def _document_of_entry_txn(
     return found.get(entry.unique_id)
 
 
-async def retrieve_entry_document(rt: XdsRuntime, caller: Caller, entry_id: str) -> EntryDocument:
-    """The document of the DocumentEntry ``urn:uuid:<entry_id>``; NotFoundError when there is none to show."""
+async def retrieve_entry_document(
+    rt: XdsRuntime, caller: Caller, entry_id: str, check: Callable[[EntryDocument], object] | None = None
+) -> EntryDocument:
+    """The document of the DocumentEntry ``urn:uuid:<entry_id>``; NotFoundError when there is none to show.
+
+    ``check`` sees the document before its release is audited and may refuse it by raising (the door's
+    content negotiation): a refused document is audited as a failure, not as released."""
     decision = rt.authorize(caller, Action.RETRIEVE_DOCUMENT, AuditAction.ITI_68)
     stored = await rt.db.run(
         "mhd_retrieve",
@@ -73,18 +79,7 @@ async def retrieve_entry_document(rt: XdsRuntime, caller: Caller, entry_id: str)
         detail = f"the bytes of document {stored.unique_id} are missing from the repository store"
         rt.record(caller, AuditFacts(AuditAction.ITI_68, AuditOutcome.SERIOUS_FAILURE, detail=detail))
         raise StorageError(detail, message_id="TH-XDS-BLOB-MISSING")
-    await rt.release(
-        caller,
-        AuditFacts(
-            AuditAction.ITI_68,
-            AuditOutcome.SUCCESS,
-            patient_keys=(stored.patient_key,) if stored.patient_key else (),
-            documents=(stored.unique_id,),
-            decision_reason=decision.reason,
-            override=decision.override,
-        ),
-    )
-    return EntryDocument(
+    document = EntryDocument(
         entry_id=entry_id,
         unique_id=stored.unique_id,
         mime_type=stored.mime_type,
@@ -92,6 +87,26 @@ async def retrieve_entry_document(rt: XdsRuntime, caller: Caller, entry_id: str)
         sha1=stored.sha1,
         open=lambda: rt.blobs.chunks(stored.sha256),
     )
+    keys = (stored.patient_key,) if stored.patient_key else ()
+    if check is not None:
+        try:
+            check(document)
+        except HubError as refused:
+            facts = AuditFacts(AuditAction.ITI_68, AuditOutcome.MINOR_FAILURE, patient_keys=keys)
+            rt.record(caller, dataclasses.replace(facts, detail=refused.message))
+            raise
+    await rt.release(
+        caller,
+        AuditFacts(
+            AuditAction.ITI_68,
+            AuditOutcome.SUCCESS,
+            patient_keys=keys,
+            documents=(stored.unique_id,),
+            decision_reason=decision.reason,
+            override=decision.override,
+        ),
+    )
+    return document
 
 
 __all__ = ["EntryDocument", "retrieve_entry_document"]

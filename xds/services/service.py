@@ -10,7 +10,7 @@ document processors (e.g. PHMR -> Observations) are given at construction or add
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hub.core.errors import AuthenticationError
 from hub.core.settings import ReadAudit, Settings
@@ -99,9 +99,12 @@ class XdsService:
         """ITI-43: the requested documents (streamed from the blob store) and per-document errors."""
         return await retrieve(self.runtime, caller, requests)
 
-    async def retrieve_entry_document(self, caller: Caller, entry_id: str) -> EntryDocument:
-        """MHD ITI-68: the document of DocumentEntry ``urn:uuid:<entry_id>`` (NotFoundError if not shown)."""
-        return await retrieve_entry_document(self.runtime, caller, entry_id)
+    async def retrieve_entry_document(
+        self, caller: Caller, entry_id: str, check: Callable[[EntryDocument], object] | None = None
+    ) -> EntryDocument:
+        """MHD ITI-68: the document of DocumentEntry ``urn:uuid:<entry_id>`` (NotFoundError if not shown);
+        ``check`` may refuse it before its release is audited."""
+        return await retrieve_entry_document(self.runtime, caller, entry_id, check)
 
     async def submit_document(
         self, caller: Caller, data: bytes, mime_type: str, *, entry: DocumentEntry | None = None

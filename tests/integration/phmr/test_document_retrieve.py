@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage import audit_rows_txn
 from hub.storage.schema import xds_submission_set
-from security import AuditAction, record_from_bytes
+from security import AuditAction, AuditOutcome, record_from_bytes
 from tests.integration.phmr.conftest import CPR, FHIR, XML, blob_files, reference_ids, running_hub
 from tests.integration.security.conftest import Token
 from tests.integration.security.test_fhir_access import consent
@@ -99,6 +99,9 @@ async def test_errors_are_precise_and_disclose_nothing(hub: tuple[httpx.AsyncCli
         assert r.status_code in (400, 404) and r.json()["resourceType"] == "OperationOutcome", bad
     refused = await http.get(f"/fhir/Binary/{doc_id}", headers={"accept": "application/pdf"})
     assert refused.status_code == 406 and "text/xml" in refused.text
+    records = await _audit(services, AuditAction.ITI_68)  # refused by negotiation: not audited as released
+    assert [r.outcome for r in records] == [AuditOutcome.MINOR_FAILURE] * 3  # two unknown ids, the 406
+    assert "text/xml" in (records[-1].outcome_description or "") and records[-1].patient_cpr == CPR
     # the bytes gone from the blob store (damage, not a client error): a clear 503, no traceback
     for path in blob_files(services.settings):
         path.unlink()
