@@ -31,6 +31,7 @@ from hub.fhir.search.fast_path import (
     TypedNode,
     as_of_type,
     exists_not_false,
+    extension_shorthand,
     op_for,
     parse_fast,
     step_info,
@@ -76,7 +77,7 @@ class CompiledExpression:
         computed_branches: list[Evaluator] = []
         slow_branches: list[Evaluator] = []
         for branch in split_union(expression):
-            parsed = parse_fast(as_of_type(branch)) if fast else None
+            parsed = parse_fast(extension_shorthand(as_of_type(branch))) if fast else None
             computed = exists_not_false(branch, local_base) if fast and parsed is None else None
             if parsed is not None:
                 fast_branches.append(parsed)

@@ -3,12 +3,13 @@
 Recognised shapes (a branch of a search expression, https://hl7.org/fhir/R4/fhirpath.html):
 a dotted path from a resource type, with ``.as(T)``/``.ofType(T)`` (and
 ``(path as T)``, rewritten to ``ofType`` first), ``.where(resolve() is T)``,
-``.where(field = 'literal')``, and the R4 ``X.exists() and X != false`` of
-``Patient.deceased``.  Element types and choice elements are resolved with
-fhirpathpy's own R4 model tables (``path2Type``, ``choiceTypePaths``,
-``pathsDefinedElsewhere``, ``type2Parent``) exactly as fhirpathpy's member
-access does, so the nodes are the ones fhirpathpy would return.  Anything else
-goes to :mod:`hub.fhir.search.fhirpath_fallback`.
+``.where(field = 'literal')`` (and its shorthand ``.extension('url')``, rewritten to
+it first), and the R4 ``X.exists() and X != false`` of ``Patient.deceased``.
+Element types and choice elements are resolved with fhirpathpy's own R4 model
+tables (``path2Type``, ``choiceTypePaths``, ``pathsDefinedElsewhere``,
+``type2Parent``) exactly as fhirpathpy's member access does, so the nodes are the
+ones fhirpathpy would return.  Anything else goes to
+:mod:`hub.fhir.search.fhirpath_fallback`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def as_of_type(branch: str) -> str:
     as Quantity``); item-by-item ``ofType`` is what they mean.
     """
     return _AS_RE.sub(lambda m: f"{m['path']}.ofType({m['type']})", branch)
+
+
+_EXTENSION_RE = re.compile(r"\.extension\(\s*'(?P<url>[^'\\]*)'\s*\)")
+
+
+def extension_shorthand(branch: str) -> str:
+    """``X.extension('url')`` -> ``X.extension.where(url = 'url')``: what the FHIRPath function means
+    (https://hl7.org/fhir/R4/fhirpath.html#functions), so the extension search parameters of the core
+    package take the fast path instead of fhirpathpy."""
+    return _EXTENSION_RE.sub(lambda m: f".extension.where(url = '{m['url']}')", branch)
 
 
 def parse_fast(branch: str) -> tuple[str, tuple[Step, ...]] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,7 @@ def test_type_hierarchy() -> None:
         "Patient.telecom.where(system='phone')",
         "Patient.deceased.exists() and Patient.deceased != false",
         "Observation.effective.ofType(dateTime)",
+        "Observation.extension('http://hl7.org/fhir/StructureDefinition/observation-geneticsGene')",
     ],
 )
 def test_fast_shapes_are_recognised(expression: str) -> None:
@@ -72,6 +74,50 @@ def test_fast_path_equals_fhirpathpy(example: Loader, name: str, expression: str
     slow = CompiledExpression(expression, fast=False).evaluate(resource)
     assert sorted(map(repr, fast)) == sorted(map(repr, slow))
     assert fast or expression.endswith("Group)")
+
+
+GENE = "http://hl7.org/fhir/StructureDefinition/observation-geneticsGene"
+MAIDEN = "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"
+WITH_EXTENSIONS = {
+    "resourceType": "Patient",
+    "id": "x",
+    "extension": [
+        {"url": MAIDEN, "valueString": "Hansen"},
+        {
+            "url": GENE,
+            "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org", "code": "3236"}]},
+        },
+        {"url": MAIDEN, "valueString": "Olsen"},
+        {"url": "http://example.org/nested", "extension": [{"url": MAIDEN, "valueString": "inner"}]},
+    ],
+    "name": [{"family": "Berggren", "extension": [{"url": MAIDEN, "valueString": "on the name"}]}],
+}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        f"Patient.extension('{MAIDEN}')",
+        f"Patient.extension('{GENE}')",
+        f"Patient.extension('{MAIDEN}').value",
+        f"Patient.name.extension('{MAIDEN}')",
+        "Patient.extension('http://example.org/absent')",
+        f"Patient.extension('{MAIDEN}') | Patient.name.family",
+    ],
+)
+def test_extension_shorthand_equals_fhirpathpy(expression: str) -> None:
+    """``extension('url')`` is ``extension.where(url = 'url')`` (FHIRPath §5.2 of the R4 FHIRPath page): the
+    fast path yields what fhirpathpy yields for that form.  fhirpathpy's own ``extension()`` keeps only the
+    first matching extension of each element, against the spec, so it is not the reference here."""
+    compiled = CompiledExpression(expression)
+    assert compiled.fast
+    fast = compiled.evaluate(WITH_EXTENSIONS)
+    spelled_out = re.sub(r"\.extension\('([^']*)'\)", r".extension.where(url = '\1')", expression)
+    slow = CompiledExpression(spelled_out, fast=False).evaluate(WITH_EXTENSIONS)
+    assert sorted(map(repr, fast)) == sorted(map(repr, slow))
+    assert fast or "absent" in expression
+    if expression == f"Patient.extension('{MAIDEN}').value":
+        assert [value for _, value in fast] == ["Hansen", "Olsen"]  # both, not only the first
 
 
 def test_typed_nodes(example: Loader) -> None:
