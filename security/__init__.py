@@ -6,7 +6,7 @@ Layer L1 (imports only hub.core).  See issue 6 and DANISH-STANDARDS.md §3.  Ent
 :func:`to_audit_event` and :func:`verify_chain` (hash-chained audit).
 """
 
-from security.access_log import AccessLogEntry, citizen_access_log
+from security.access_log import DATA_ACCESS_ACTIONS, AccessLogEntry, citizen_access_log
 from security.audit import (
     GENESIS_HASH,
     AuditAction,
@@ -65,6 +65,7 @@ from security.saml import (
 from security.scopes import Permission, ScopeContext, SmartScope, parse_scopes, scopes_permit
 
 __all__ = [
+    "DATA_ACCESS_ACTIONS",
     "GENESIS_HASH",
     "OPEN_MODE_WARNING",
     "PURPOSE_HEADER",

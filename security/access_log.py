@@ -19,7 +19,7 @@ from datetime import datetime
 from security.audit import AuditAction, AuditAgent, AuditOutcome, AuditRecord
 from security.principal import Role
 
-_DATA_ACCESS = frozenset(
+DATA_ACCESS_ACTIONS = frozenset(
     {
         AuditAction.READ,
         AuditAction.SEARCH,
@@ -30,6 +30,7 @@ _DATA_ACCESS = frozenset(
         AuditAction.EMERGENCY_OVERRIDE,
     }
 )
+"""The actions a citizen's access log can show (storage pre-selects the records by these)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ def citizen_access_log(records: Iterable[AuditRecord], cpr: str) -> list[AccessL
         )
         for r in records
         if r.patient_cpr == cpr
-        and r.action in _DATA_ACCESS
+        and r.action in DATA_ACCESS_ACTIONS
         and r.outcome is AuditOutcome.SUCCESS
         and not ("citizen" in r.agent.roles and r.agent.cpr == cpr)
     ]

@@ -7,10 +7,13 @@ from hub.core.errors import ForbiddenError
 from hub.fhir.access import principal_of
 from hub.fhir.context import RequestContext
 from hub.fhir.service import FhirService
-from hub.storage import audit_search_txn
-from security import AccessLogEntry, citizen_access_log, record_from_bytes
+from hub.storage import successful_actions_txn
+from security import DATA_ACCESS_ACTIONS, AccessLogEntry, citizen_access_log, record_from_bytes
 
 MAX_ENTRIES = 1000
+_PAGE = 1000  # candidate records read per statement
+MAX_SCANNED = 100_000  # candidates looked at for one log (the citizen's own lookups are skipped)
+_ACTIONS = tuple(sorted(a.value for a in DATA_ACCESS_ACTIONS))
 
 
 async def access_log(svc: FhirService, ctx: RequestContext) -> tuple[str, list[AccessLogEntry]]:
@@ -21,14 +24,19 @@ async def access_log(svc: FhirService, ctx: RequestContext) -> tuple[str, list[A
             "the access log is shown to the citizen it concerns (a citizen token with a CPR)",
             message_id="TH-MINLOG-CITIZEN-ONLY",
         )
-    rows, _ = await svc.db.run(
-        "access_log",
-        audit_search_txn,
-        patient_key=principal.cpr,
-        since_us=None,
-        until_us=None,
-        action=None,
-        before_seq=None,
-        limit=MAX_ENTRIES,
-    )
-    return principal.cpr, citizen_access_log((record_from_bytes(r.record) for r in rows), principal.cpr)
+    entries: list[AccessLogEntry] = []
+    before: int | None = None
+    for _ in range(MAX_SCANNED // _PAGE):
+        rows = await svc.db.run(
+            "access_log",
+            successful_actions_txn,
+            patient_key=principal.cpr,
+            actions=_ACTIONS,
+            before_seq=before,
+            limit=_PAGE,
+        )
+        entries.extend(citizen_access_log((record_from_bytes(r.record) for r in rows), principal.cpr))
+        if len(rows) < _PAGE or len(entries) >= MAX_ENTRIES:
+            break
+        before = rows[-1].seq
+    return principal.cpr, entries[:MAX_ENTRIES]

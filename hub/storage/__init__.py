@@ -8,6 +8,7 @@ from hub.storage.audit_store import (
     audit_row_txn,
     audit_rows_txn,
     audit_search_txn,
+    successful_actions_txn,
 )
 from hub.storage.blob_store import BlobInfo, BlobStore, FileBlobStore
 from hub.storage.consent_store import BlockRow, replace_blocks_txn
@@ -121,6 +122,7 @@ __all__ = [
     "repository_documents_txn",
     "revinclude_txn",
     "search_page_txn",
+    "successful_actions_txn",
     "update_objects_txn",
     "upgrade",
     "withheld_entries_exist_txn",

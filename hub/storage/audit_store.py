@@ -11,7 +11,7 @@ recomputes it from Python.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -114,6 +114,7 @@ def _row(r: Sequence[object]) -> AuditRow:
     )
 
 
+_SUCCESS = "0"  # AuditOutcome.SUCCESS (DICOM/BALP outcome code)
 _COLUMNS = (
     A.seq,
     A.recorded_us,
@@ -145,6 +146,21 @@ async def audit_head_txn(conn: AsyncConnection) -> tuple[int, str] | None:
 async def audit_row_txn(conn: AsyncConnection, seq: int) -> AuditRow | None:
     row = (await conn.execute(select(*_COLUMNS).where(A.seq == seq))).first()
     return _row(row) if row is not None else None
+
+
+async def successful_actions_txn(
+    conn: AsyncConnection, *, patient_key: str, actions: Collection[str], before_seq: int | None, limit: int
+) -> list[AuditRow]:
+    """A patient's successful records of ``actions``, newest first, keyset-paged on seq (below
+    ``before_seq``): the candidates of the citizen's access log, so writes and refusals never crowd out
+    the lookups it shows."""
+    stmt = select(*_COLUMNS).where(
+        A.patient_key == patient_key, A.action.in_(sorted(actions)), A.outcome == _SUCCESS
+    )
+    if before_seq is not None:
+        stmt = stmt.where(A.seq < before_seq)
+    stmt = stmt.order_by(A.seq.desc()).limit(limit)
+    return [_row(r) for r in (await conn.execute(stmt)).all()]
 
 
 async def audit_search_txn(

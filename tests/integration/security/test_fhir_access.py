@@ -9,6 +9,9 @@ import orjson
 from sqlalchemy import text
 
 from hub.cli.audit import verify_log
+from hub.fhir import audit_row
+from hub.storage import append_audit_txn
+from security import AuditAction, AuditAgent, AuditOutcome, AuditRecord, chain_hash
 from tests.integration.security.conftest import Token
 
 FHIR = {"content-type": "application/fhir+json"}
@@ -268,3 +271,20 @@ async def test_minlog_page_shows_accesses_by_others(secure: Any, token: Token) -
     assert page.text.count("<tr class=") == 1
     refused = await client.get("/minlog", headers=token("physician", purpose="treatment"))
     assert refused.status_code == 403
+
+
+async def test_minlog_is_not_crowded_out_by_the_citizens_own_lookups(secure: Any, token: Token) -> None:
+    """The log shows others' lookups however many records the citizen's own app or the submissions wrote
+    since (only successful data accesses are read, and own lookups are skipped page by page)."""
+    client, services = secure
+    ids = await seed(client, token)
+    doctor = token("physician", purpose="treatment", authorisation_id="BCD12", sor="123456789012")
+    assert (await client.get(f"/fhir/Observation?patient={ids['a']}", headers=doctor)).status_code == 200
+    await services.fhir.audit.close()
+    citizen = AuditAgent(subject="app", roles=("citizen",), cpr=CPR_A)
+    own = [AuditRecord.new(AuditAction.SEARCH, AuditOutcome.SUCCESS, citizen, patient_cpr=CPR_A)] * 1_200
+    writes = [AuditRecord.new(AuditAction.CREATE, AuditOutcome.SUCCESS, citizen, patient_cpr=CPR_A)] * 1_200
+    rows = [audit_row(record, CPR_A) for record in [*own, *writes]]
+    await services.fhir.db.run_write("flood", append_audit_txn, services.fhir.db.engine, rows, chain_hash)
+    page = await client.get("/minlog", headers=token("citizen", cpr=CPR_A))
+    assert page.status_code == 200 and page.text.count("<tr class=") == 1 and "BCD12" in page.text
