@@ -178,8 +178,8 @@ def _wanted_media(request: Request) -> list[str] | None:
 
 
 def _accepts(wanted: list[str], mime_type: str) -> bool:
-    kind = mime_type.split("/", 1)[0].lower()
-    return bool({mime_type.lower(), "*/*", f"{kind}/*"}.intersection(wanted))
+    media = mime_type.split(";", 1)[0].strip().lower()
+    return bool({media, "*/*", media.split("/", 1)[0] + "/*"}.intersection(wanted))
 
 
 def _as_binary_resource(wanted: list[str] | None, document: EntryDocument, limit: int) -> bool:
