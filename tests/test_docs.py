@@ -58,6 +58,8 @@ def test_every_command_is_documented(command: str) -> None:
         "POST /fhir/{type}/_search",
         "GET /minlog",
         "/fhir/AuditEvent",
+        "/fhir/DocumentReference",
+        "[base]/Binary/<id>",
     ],
 )
 def test_every_fhir_interaction_is_documented(operation: str) -> None:
