@@ -90,6 +90,9 @@ class XdsSettings(BaseModel):
     max_document_bytes: int = 200 * 1024 * 1024
     # When set, patient ids must be known to the hub (Patient resources with that CPR) -> XDSUnknownPatientId
     patient_registry: bool = False
+    # An ITI-18 query that would return more DocumentEntries, SubmissionSets or Folders (of one kind) fails
+    # with XDSTooManyResults instead of building an answer of unbounded size
+    max_query_results: int = Field(default=5_000, ge=1)
 
 
 class SecuritySettings(BaseModel):

@@ -36,6 +36,7 @@ from hub.storage import (
 )
 from hub.storage.engines import StorageEngine
 from xds.codes import AssociationType, AvailabilityStatus
+from xds.errors import XdsErrorCode, XdsStoredQueryError
 from xds.services import query_filters as qf
 from xds.services.query_relations import (
     get_folder_and_contents,
@@ -79,16 +80,42 @@ class QueryExecution:
             f = _with_patient(f, self.scope.patient_key)
         if self.scope.current_metadata_only:
             f = dataclasses.replace(f, latest_only=True)
-        return await find_entries_txn(
-            self.conn, self.engine, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim
+        found = await find_entries_txn(
+            self.conn,
+            self.engine,
+            f,
+            consent=self.scope.consent,
+            with_ebrim=self.scope.with_ebrim,
+            limit=self._limit,
         )
+        return self._bounded(found, "DocumentEntries")
+
+    @property
+    def _limit(self) -> int | None:
+        """Rows read per object kind: one more than may be returned, to know that there are too many."""
+        return None if self.scope.max_results is None else self.scope.max_results + 1
+
+    def _bounded(self, found: list[StoredObject], kind: str) -> list[StoredObject]:
+        limit = self.scope.max_results
+        if limit is not None and len(found) > limit:
+            raise XdsStoredQueryError.single(
+                XdsErrorCode.XDS_TOO_MANY_RESULTS,
+                f"the query selects more than {limit} {kind}; narrow it (e.g. by date or class code)",
+            )
+        return found
 
     async def sets(self, f: SubmissionSetFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:
             f = _with_patient(f, self.scope.patient_key)
-        return await find_submission_sets_txn(
-            self.conn, self.engine, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim
+        found = await find_submission_sets_txn(
+            self.conn,
+            self.engine,
+            f,
+            consent=self.scope.consent,
+            with_ebrim=self.scope.with_ebrim,
+            limit=self._limit,
         )
+        return self._bounded(found, "SubmissionSets")
 
     async def folders(self, f: FolderFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:
@@ -98,9 +125,10 @@ class QueryExecution:
             if statuses is None:
                 return []
             f = dataclasses.replace(f, statuses=statuses, latest_only=True)
-        return await find_folders_txn(
-            self.conn, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim
+        found = await find_folders_txn(
+            self.conn, f, consent=self.scope.consent, with_ebrim=self.scope.with_ebrim, limit=self._limit
         )
+        return self._bounded(found, "Folders")
 
     async def associations(self, f: AssociationFilter) -> list[StoredObject]:
         if self.scope.patient_key is not None:

@@ -42,3 +42,5 @@ class QueryScope:
     # $MetadataLevel 1 (the default): no earlier versions of DocumentEntries and Folders, no Deprecated
     # Folders or Associations - what a consumer without the Metadata Update option expects
     current_metadata_only: bool = True
+    # more objects of one kind than this: XDSTooManyResults (None: no limit)
+    max_results: int | None = None

@@ -93,6 +93,7 @@ async def stored_query(rt: XdsRuntime, caller: Caller, request: StoredQueryReque
         patient_key=decision.patient_scope,
         with_ebrim=request.return_type is ReturnType.LEAF_CLASS,
         current_metadata_only=request.metadata_level == 1,
+        max_results=rt.settings.xds.max_query_results,
     )
     described = f"{request.query_id.spec_name} ({request.return_type.value})"
     try:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import ForbiddenError
-from hub.storage import BlockRow, insert_new_txn, replace_blocks_txn
+from hub.storage import BlockRow, Database, insert_new_txn, replace_blocks_txn
 from tests import xds_builders as b
+from tests.unit.xds.services.conftest import xds_settings
 from tests.xds_calls import APPROVED, BOTH_STATUSES, patient_param, query, quoted
 from xds import AssociationType, XdsStoredQueryError
 from xds.services import Caller, XdsService, document_entries_by_uuid, find_documents
@@ -293,3 +295,36 @@ async def test_find_documents_view(service: XdsService, loaded: Loaded) -> None:
     entries = await find_documents(service.db, request.query, limit=2)
     assert [e.entry_uuid for e in entries] == [loaded.ids["Document01"], loaded.ids["Document02"]]
     assert entries[1].reference_ids == ("R1^^^&1.2.3&ISO",)
+
+
+async def test_too_many_results_is_a_clear_failure(
+    database_url: str, tmp_path: Path, physician: Caller, loaded: Loaded
+) -> None:
+    """More objects of one kind than ``xds.max_query_results``: XDSTooManyResults, not an unbounded answer."""
+    documents = {
+        "$XDSDocumentEntryPatientId": [patient_param(b.PATIENT)],
+        "$XDSDocumentEntryStatus": [APPROVED],
+    }
+    sets = {"$XDSSubmissionSetPatientId": [patient_param(b.PATIENT)], "$XDSSubmissionSetStatus": [APPROVED]}
+    for limit, documents_fit, sets_fit in ((3, True, True), (2, False, True), (1, False, False)):
+        db = Database(database_url)
+        limited = XdsService(xds_settings(tmp_path, max_query_results=limit), db)
+        try:
+            for parameters, fits, query_id in (
+                (documents, documents_fit, Q.FIND_DOCUMENTS),
+                (sets, sets_fit, Q.FIND_SUBMISSION_SETS),
+            ):
+                if fits:
+                    answer = await query(limited, physician, query_id, parameters, leaf=True)
+                    assert 0 < len(answer.result.objects()) <= limit
+                    continue
+                with pytest.raises(XdsStoredQueryError) as caught:
+                    await query(limited, physician, query_id, parameters, leaf=True)
+                error = caught.value.errors[0]
+                assert (
+                    error.error_code.value == "XDSTooManyResults"
+                    and f"more than {limit}" in error.code_context
+                )
+        finally:
+            await limited.close()
+            await db.close()
