@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,66 +60,54 @@ def _code_pair(
     )
 
 
-class Bind(Protocol):
-    def __call__(self, name: str, value: Any, *, expanding: bool = False) -> Any: ...
-
-
-def literal(name: str, value: Any, *, expanding: bool = False) -> Any:
-    """Values written into the statement (a statement per request)."""
-    return value
-
-
-def named(name: str, value: Any, *, expanding: bool = False) -> Any:
-    """Values left to named bind parameters (``name``), so the statement depends only on the filter's
-    shape and is built once (:func:`entry_statement`); :func:`entry_params` supplies the values."""
+def _named(name: str, *, expanding: bool = False) -> Any:
+    """A value left to the named bind parameter ``name``: statements depend only on a filter's shape and are
+    built once (:func:`entry_statement`, :func:`set_statement`, :func:`folder_statement`); the ``*_params``
+    functions supply the values by the same names."""
     return bindparam(name, expanding=expanding)
 
 
-def _range(
-    column: ColumnElement[Any], bounds: KeyRange, bind: Bind = literal, name: str = ""
-) -> ColumnElement[bool]:
+def _range(column: ColumnElement[Any], bounds: KeyRange, name: str) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = [column.is_not(None)]
     if bounds.low is not None:
-        parts.append(column >= bind(f"{name}_low", bounds.low))
+        parts.append(column >= _named(f"{name}_low"))
     if bounds.high is not None:
-        parts.append(column < bind(f"{name}_high", bounds.high))
+        parts.append(column < _named(f"{name}_high"))
     return and_(*parts)
 
 
-def _selection(c: Any, selection: Selection, bind: Bind = literal) -> ColumnElement[bool]:
-    parts = []
-    for column, name, values in (
-        (c.entry_uuid, "sel_uuids", selection.entry_uuids),
-        (c.unique_id, "sel_unique_ids", selection.unique_ids),
-        (c.logical_id, "sel_logical_ids", selection.logical_ids),
-    ):
-        if values:
-            parts.append(column.in_(bind(name, sorted(set(values)), expanding=True)))
+_SELECTIONS = (
+    ("entry_uuid", "sel_uuids", "entry_uuids"),
+    ("unique_id", "sel_unique_ids", "unique_ids"),
+    ("logical_id", "sel_logical_ids", "logical_ids"),
+)
+
+
+def _selection(c: Any, selection: Selection) -> ColumnElement[bool]:
+    parts = [
+        getattr(c, column).in_(_named(name, expanding=True))
+        for column, name, field in _SELECTIONS
+        if getattr(selection, field)
+    ]
     return or_(false(), *parts)
 
 
 def _common(
-    c: Any,
-    *,
-    patient_key: str | None,
-    statuses: tuple[str, ...],
-    selection: Selection | None,
-    latest_only: bool,
-    consent: ConsentBlock | None,
-    bind: Bind = literal,
+    c: Any, f: EntryFilter | SubmissionSetFilter | FolderFilter, consented: bool
 ) -> list[ColumnElement[bool]]:
+    """Patient, status, selected ids, latest version and consent: the conditions every object kind shares."""
     where: list[ColumnElement[bool]] = []
-    if patient_key is not None:  # patient first: the leading column of every index
-        where.append(c.patient_key == bind("patient_key", patient_key))
-    if statuses:
-        where.append(c.status.in_(list(statuses)))
-    if selection is not None:
-        where.append(_selection(c, selection, bind))
-    if latest_only:
+    if f.patient_key is not None:  # patient first: the leading column of every index
+        where.append(c.patient_key == _named("patient_key"))
+    if f.statuses:
+        where.append(c.status.in_(list(f.statuses)))
+    if f.selection is not None:
+        where.append(_selection(c, f.selection))
+    if f.latest_only:
         where.append(c.latest.is_(True))
-    if consent is not None:
-        # named: the clause's own bind names (consent_auth, consent_sor, consent_now), values at execution
-        where.append(consent_clause(c.patient_key, None if bind is named else consent))
+    if consented:
+        # the clause's own bind names (consent_auth, consent_sor, consent_now), values at execution
+        where.append(consent_clause(c.patient_key, None))
     return where
 
 
@@ -136,21 +124,11 @@ def _authors(
     )
 
 
-def entry_conditions(
-    engine: StorageEngine, f: EntryFilter, consent: ConsentBlock | None, bind: Bind = literal
-) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a DocumentEntry filter.  With ``bind=named`` the patient, the time ranges, the
-    selected ids, the referenceIds and the consent values are named bind parameters; the codes, statuses,
-    object types and author patterns stay literal (they recur across requests and shape the plan)."""
-    where = _common(
-        E,
-        patient_key=f.patient_key,
-        statuses=f.statuses,
-        selection=f.selection,
-        latest_only=f.latest_only,
-        consent=consent,
-        bind=bind,
-    )
+def entry_conditions(engine: StorageEngine, f: EntryFilter, consented: bool) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a DocumentEntry filter: the patient, the time ranges, the selected ids, the
+    referenceIds and the consent values are named bind parameters (:func:`entry_params`); the codes,
+    statuses, object types and author patterns stay literal (they recur across requests and shape plans)."""
+    where: list[ColumnElement[bool]] = _common(E, f, consented)
     if f.object_types:
         where.append(E.object_type.in_(list(f.object_types)))
     for field, condition in f.codes:
@@ -172,68 +150,73 @@ def entry_conditions(
         (E.service_stop_key, "service_stop", f.service_stop),
     ):
         if bounds is not None:
-            where.append(_range(column, bounds, bind, name))
+            where.append(_range(column, bounds, name))
     if f.author_patterns:
         where.append(_authors(engine, xds_entry_author, xds_entry_author.c.entry_pk, E.pk, f.author_patterns))
     refs = xds_entry_reference.c
-    for n, values in enumerate(f.reference_ids):
-        chosen = bind(f"reference_ids_{n}", sorted(set(values)), expanding=True)
+    for n in range(len(f.reference_ids)):
+        chosen = _named(f"reference_ids_{n}", expanding=True)
         where.append(exists().where(refs.entry_pk == E.pk, refs.value.in_(chosen)))
     return where
 
 
 _ANY = "?"  # a placeholder for a value that is a named parameter
-_ANY_CONSENT = ConsentBlock(actor_keys=(), now_us=0)
+_F = TypeVar("_F", EntryFilter, SubmissionSetFilter, FolderFilter)
+
+
+def _bounds(r: KeyRange | None) -> KeyRange | None:
+    return None if r is None else KeyRange(None if r.low is None else 0, None if r.high is None else 0)
+
+
+def _some(values: tuple[str, ...]) -> tuple[str, ...]:
+    return (_ANY,) if values else ()
+
+
+def _common_free(f: _F, **ranges: KeyRange | None) -> _F:
+    """``f`` with the patient, the selected ids and the time ``ranges`` replaced by placeholders: what a
+    statement with named parameters depends on, and so the key it is remembered by."""
+    s = f.selection
+    changes: dict[str, Any] = {name: _bounds(r) for name, r in ranges.items()}
+    changes["patient_key"] = None if f.patient_key is None else _ANY
+    if s is not None:
+        changes["selection"] = Selection(_some(s.entry_uuids), _some(s.unique_ids), _some(s.logical_ids))
+    return dataclasses.replace(f, **changes)
 
 
 def _value_free(f: EntryFilter) -> EntryFilter:
-    """``f`` with every value that :func:`entry_params` binds replaced by a placeholder: what the statement of
-    ``entry_conditions(..., bind=named)`` depends on, and so the key it is remembered by."""
-
-    def bounds(r: KeyRange | None) -> KeyRange | None:
-        return None if r is None else KeyRange(None if r.low is None else 0, None if r.high is None else 0)
-
-    def some(values: tuple[str, ...]) -> tuple[str, ...]:
-        return (_ANY,) if values else ()
-
-    s = f.selection
-    return dataclasses.replace(
-        f,
-        patient_key=None if f.patient_key is None else _ANY,
-        selection=None
-        if s is None
-        else Selection(some(s.entry_uuids), some(s.unique_ids), some(s.logical_ids)),
-        creation=bounds(f.creation),
-        service_start=bounds(f.service_start),
-        service_stop=bounds(f.service_stop),
-        reference_ids=tuple((_ANY,) for _ in f.reference_ids),
-    )
+    free = _common_free(f, creation=f.creation, service_start=f.service_start, service_stop=f.service_stop)
+    return dataclasses.replace(free, reference_ids=tuple((_ANY,) for _ in f.reference_ids))
 
 
-def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]:
-    """The values of the named bind parameters of ``entry_conditions(..., bind=named)`` (same names)."""
+def _common_params(
+    f: EntryFilter | SubmissionSetFilter | FolderFilter,
+    consent: ConsentBlock | None,
+    **ranges: KeyRange | None,
+) -> dict[str, Any]:
+    """The values of the named parameters :func:`_common` and :func:`_range` write (same names)."""
     values: dict[str, Any] = {}
     if f.patient_key is not None:
         values["patient_key"] = f.patient_key
     if f.selection is not None:
-        for name, chosen in (
-            ("sel_uuids", f.selection.entry_uuids),
-            ("sel_unique_ids", f.selection.unique_ids),
-            ("sel_logical_ids", f.selection.logical_ids),
-        ):
+        for _, name, field in _SELECTIONS:
+            chosen = getattr(f.selection, field)
             if chosen:
                 values[name] = sorted(set(chosen))
     if consent is not None:
         values.update(consent_params(consent))
-    for name, r in (
-        ("creation", f.creation),
-        ("service_start", f.service_start),
-        ("service_stop", f.service_stop),
-    ):
+    for name, r in ranges.items():
         if r is not None and r.low is not None:
             values[f"{name}_low"] = r.low
         if r is not None and r.high is not None:
             values[f"{name}_high"] = r.high
+    return values
+
+
+def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]:
+    """The values of the named bind parameters of :func:`entry_statement` (same names)."""
+    values = _common_params(
+        f, consent, creation=f.creation, service_start=f.service_start, service_stop=f.service_stop
+    )
     for n, chosen in enumerate(f.reference_ids):
         values[f"reference_ids_{n}"] = sorted(set(chosen))
     return values
@@ -258,12 +241,12 @@ def _built_entry_statement(
 ) -> Select[Any]:
     """Built once per shape: building a statement and SQLAlchemy's cache key cost about 2 ms a query."""
     if kind == "withheld":
-        where = entry_conditions(engine, shape, None, named)
+        where = entry_conditions(engine, shape, False)
         where.append(not_(consent_clause(E.patient_key, None)))
         return select(exists().where(and_(true(), *where)))
     statement = (
         object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
-        .where(and_(true(), *entry_conditions(engine, shape, _ANY_CONSENT if consented else None, named)))
+        .where(and_(true(), *entry_conditions(engine, shape, consented)))
         .order_by(E.pk)
     )
     return statement if limit is None else statement.limit(limit)
@@ -286,12 +269,6 @@ def _folder_codes(condition: CodeCondition) -> list[ColumnElement[bool]]:
     ]
 
 
-async def _run(conn: AsyncConnection, statement: Select[Any], limit: int | None) -> list[StoredObject]:
-    if limit is not None:
-        statement = statement.limit(limit)
-    return [row_to_object(r) for r in (await conn.execute(statement)).all()]
-
-
 async def find_entries_txn(
     conn: AsyncConnection,
     engine: StorageEngine,
@@ -307,6 +284,31 @@ async def find_entries_txn(
     return [row_to_object(r) for r in rows]
 
 
+@functools.lru_cache(maxsize=256)
+def _set_statement(
+    engine: StorageEngine, shape: SubmissionSetFilter, consented: bool, with_ebrim: bool, limit: int | None
+) -> Select[Any]:
+    where = _common(S, shape, consented)
+    if shape.source_ids:
+        where.append(S.source_id.in_(_named("source_ids", expanding=True)))
+    if shape.submission_time is not None:
+        where.append(_range(S.submission_key, shape.submission_time, "submission_time"))
+    if shape.author_patterns:
+        authors = xds_submission_set_author
+        where.append(_authors(engine, authors, authors.c.set_pk, S.pk, shape.author_patterns))
+    if shape.content_types is not None:
+        where.extend(
+            _code_pair(S.content_type_code, S.content_type_scheme, group)
+            for group in shape.content_types.groups
+        )
+    statement = (
+        object_select(ObjectKind.SUBMISSION_SET, xds_submission_set, with_ebrim=with_ebrim)
+        .where(and_(true(), *where))
+        .order_by(S.pk)
+    )
+    return statement if limit is None else statement.limit(limit)
+
+
 async def find_submission_sets_txn(
     conn: AsyncConnection,
     engine: StorageEngine,
@@ -316,32 +318,43 @@ async def find_submission_sets_txn(
     with_ebrim: bool = True,
     limit: int | None = None,
 ) -> list[StoredObject]:
-    """SubmissionSets matching ``f`` (one statement)."""
-    where = _common(
-        S,
-        patient_key=f.patient_key,
-        statuses=f.statuses,
-        selection=f.selection,
-        latest_only=f.latest_only,
-        consent=consent,
+    """SubmissionSets matching ``f`` (one statement, built once per filter shape)."""
+    statement, params = set_query(engine, f, consent, with_ebrim, limit)
+    return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
+
+
+def set_query(
+    engine: StorageEngine,
+    f: SubmissionSetFilter,
+    consent: ConsentBlock | None,
+    with_ebrim: bool,
+    limit: int | None,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The (remembered) statement of a SubmissionSet filter and the values of its named parameters."""
+    shape = dataclasses.replace(
+        _common_free(f, submission_time=f.submission_time), source_ids=_some(f.source_ids)
     )
+    params = _common_params(f, consent, submission_time=f.submission_time)
     if f.source_ids:
-        where.append(S.source_id.in_(sorted(set(f.source_ids))))
-    if f.submission_time is not None:
-        where.append(_range(S.submission_key, f.submission_time))
-    if f.author_patterns:
-        authors = xds_submission_set_author
-        where.append(_authors(engine, authors, authors.c.set_pk, S.pk, f.author_patterns))
-    if f.content_types is not None:
-        where.extend(
-            _code_pair(S.content_type_code, S.content_type_scheme, group) for group in f.content_types.groups
-        )
+        params["source_ids"] = sorted(set(f.source_ids))
+    return _set_statement(engine, shape, consent is not None, with_ebrim, limit), params
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_statement(
+    shape: FolderFilter, consented: bool, with_ebrim: bool, limit: int | None
+) -> Select[Any]:
+    where = _common(F, shape, consented)
+    if shape.last_update is not None:
+        where.append(_range(F.last_update_key, shape.last_update, "last_update"))
+    if shape.codes is not None:
+        where.extend(_folder_codes(shape.codes))
     statement = (
-        object_select(ObjectKind.SUBMISSION_SET, xds_submission_set, with_ebrim=with_ebrim)
+        object_select(ObjectKind.FOLDER, xds_folder, with_ebrim=with_ebrim)
         .where(and_(true(), *where))
-        .order_by(S.pk)
+        .order_by(F.pk)
     )
-    return await _run(conn, statement, limit)
+    return statement if limit is None else statement.limit(limit)
 
 
 async def find_folders_txn(
@@ -352,25 +365,18 @@ async def find_folders_txn(
     with_ebrim: bool = True,
     limit: int | None = None,
 ) -> list[StoredObject]:
-    """Folders matching ``f`` (one statement)."""
-    where = _common(
-        F,
-        patient_key=f.patient_key,
-        statuses=f.statuses,
-        selection=f.selection,
-        latest_only=f.latest_only,
-        consent=consent,
-    )
-    if f.last_update is not None:
-        where.append(_range(F.last_update_key, f.last_update))
-    if f.codes is not None:
-        where.extend(_folder_codes(f.codes))
-    statement = (
-        object_select(ObjectKind.FOLDER, xds_folder, with_ebrim=with_ebrim)
-        .where(and_(true(), *where))
-        .order_by(F.pk)
-    )
-    return await _run(conn, statement, limit)
+    """Folders matching ``f`` (one statement, built once per filter shape)."""
+    statement, params = folder_query(f, consent, with_ebrim, limit)
+    return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
+
+
+def folder_query(
+    f: FolderFilter, consent: ConsentBlock | None, with_ebrim: bool, limit: int | None
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The (remembered) statement of a Folder filter and the values of its named parameters."""
+    shape = _common_free(f, last_update=f.last_update)
+    params = _common_params(f, consent, last_update=f.last_update)
+    return _folder_statement(shape, consent is not None, with_ebrim, limit), params
 
 
 async def withheld_entries_exist_txn(

@@ -1,8 +1,10 @@
-"""FindDocuments statements are built once per filter shape with named parameters
-(hub.storage.registry_search): the parameter names the statement needs are exactly those ``entry_params``
-supplies, for every kind of filter, and filters that differ only in their values share one statement."""
+"""FindDocuments, FindSubmissionSets and FindFolders statements are built once per filter shape with named
+parameters (hub.storage.registry_search): the parameter names a statement needs are exactly those supplied,
+for every kind of filter, and filters that differ only in their values share one statement."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -11,12 +13,14 @@ from hub.core.registry_query import (
     CodeCondition,
     EntryCodeField,
     EntryFilter,
+    FolderFilter,
     KeyRange,
     Selection,
+    SubmissionSetFilter,
 )
 from hub.storage.engines import engine_for_url
 from hub.storage.registry_reads import association_statement
-from hub.storage.registry_search import entry_params, entry_statement
+from hub.storage.registry_search import entry_params, entry_statement, folder_query, set_query
 from hub.storage.search_sql import ConsentBlock
 
 ENGINE = engine_for_url("sqlite+aiosqlite:///unused.db")
@@ -67,3 +71,50 @@ def test_association_filters_that_differ_in_ends_or_patient_share_one_statement(
     assert association_statement(first, True) is not association_statement(first, False)
     other_type = AssociationFilter(ends=("a",), types=("RPLC",), patient_key="1")
     assert association_statement(other_type, True) is not association_statement(first, True)
+
+
+CONTENT = CodeCondition(((("53576-5", "2.16.840.1.113883.6.1"),),))
+SET_FILTERS = [
+    SubmissionSetFilter(patient_key="2512484916", statuses=("Approved",), source_ids=("1.2.3", "1.2.4")),
+    SubmissionSetFilter(patient_key="2512484916", submission_time=KeyRange(1, None), content_types=CONTENT),
+    SubmissionSetFilter(selection=Selection(entry_uuids=("a",)), author_patterns=("%Jensen%",)),
+]
+FOLDER_FILTERS = [
+    FolderFilter(patient_key="2512484916", last_update=KeyRange(None, 7), latest_only=True),
+    FolderFilter(selection=Selection(unique_ids=("1.2",), logical_ids=("l",)), statuses=("Approved",)),
+]
+
+
+def _named_parameters(statement: Any) -> set[str]:
+    key = statement._generate_cache_key()
+    assert key is not None
+    return {b.key for b in key.bindparams if not b.key.startswith("%")}  # "%(…)s": anonymous literals
+
+
+@pytest.mark.parametrize("consent", [None, BLOCK])
+def test_submission_set_and_folder_parameters_are_the_ones_named(consent: ConsentBlock | None) -> None:
+    for f in SET_FILTERS:
+        statement, params = set_query(ENGINE, f, consent, True, None)
+        assert _named_parameters(statement) == set(params), f
+    for g in FOLDER_FILTERS:
+        statement, params = folder_query(g, consent, False, 11)
+        assert _named_parameters(statement) == set(params), g
+
+
+def test_submission_set_and_folder_filters_that_differ_in_values_share_one_statement() -> None:
+    first = SubmissionSetFilter(
+        patient_key="2512484916", source_ids=("1.2.3",), submission_time=KeyRange(1, 2)
+    )
+    second = SubmissionSetFilter(
+        patient_key="0101701234", source_ids=("9.9",), submission_time=KeyRange(5, 6)
+    )
+    (one, p1), (two, p2) = (
+        set_query(ENGINE, first, BLOCK, True, None),
+        set_query(ENGINE, second, BLOCK, True, None),
+    )
+    assert one is two and p1 != p2
+    folders = [
+        FolderFilter(patient_key=k, last_update=KeyRange(k_low, None)) for k, k_low in (("1", 3), ("2", 4))
+    ]
+    assert folder_query(folders[0], None, True, None)[0] is folder_query(folders[1], None, True, None)[0]
+    assert folder_query(folders[0], BLOCK, True, None)[0] is not folder_query(folders[0], None, True, None)[0]
