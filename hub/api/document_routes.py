@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from hub.api.fhir_formats import media_ranges
 from hub.api.fhir_http import FORM_TYPE, JSON_TYPES, read_body, require_media_type
 from hub.api.fhir_render import json_response, resource_response
 from hub.api.fhir_routes import endpoint
@@ -37,9 +37,7 @@ from hub.core.errors import (
     InvalidInputError,
     MethodNotAllowedError,
     NotAcceptableError,
-    NotFoundError,
     NotSupportedError,
-    StorageError,
 )
 from hub.core.issues import Issue, IssueSeverity, IssueType
 from hub.fhir import Action, RequestContext, parse_resource, read
@@ -60,7 +58,7 @@ from xds.services import Caller, EntryDocument, XdsService
 
 _RAW_TYPES = frozenset({"application/xml", "text/xml"})
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_FHIR_JSON = frozenset({"application/fhir+json", "application/json+fhir", "application/json", "json"})
+_FHIR_JSON = JSON_TYPES | {"json"}
 _HISTORY = (
     "DocumentReference versions are registry metadata (ITI-57); query them with ITI-18 GetDocuments "
     "(POST /xds/registry)"
@@ -140,10 +138,10 @@ async def _binary(request: Request, services: ApiServices, ctx: RequestContext) 
         raise InvalidInputError(f"{resource_id[:80]!r} is not a FHIR id", message_id="TH-REST-BAD-ID")
     wanted = _wanted_media(request)
     limit = services.settings.max_body_bytes
-    document = await xds.retrieve_entry_document(
+    document, as_resource = await xds.retrieve_entry_document(
         _caller(ctx), resource_id, lambda d: _as_binary_resource(wanted, d, limit)
     )
-    if _as_binary_resource(wanted, document, limit):
+    if as_resource:
         return json_response(await _binary_resource(document))
     headers = {
         "Content-Length": str(document.size),
@@ -152,29 +150,19 @@ async def _binary(request: Request, services: ApiServices, ctx: RequestContext) 
     }
     if request.method == "HEAD":  # the headers only: the file is not opened
         return Response(media_type=document.mime_type, headers=headers)
-    return StreamingResponse(aiter_chunks(_opened(document)), media_type=document.mime_type, headers=headers)
-
-
-def _opened(document: EntryDocument) -> Iterator[bytes]:
-    """The document's chunks; bytes that vanished since the registry lookup are damage, said so (503)."""
-    try:
-        return document.open()
-    except NotFoundError as exc:
-        raise StorageError(
-            f"the bytes of document {document.unique_id} are missing from the repository store",
-            message_id="TH-XDS-BLOB-MISSING",
-        ) from exc
+    return StreamingResponse(aiter_chunks(document.open()), media_type=document.mime_type, headers=headers)
 
 
 def _wanted_media(request: Request) -> list[str] | None:
-    """The media types the client names (``_format`` first, then Accept); None when it names none."""
+    """The media types the client accepts (``_format`` first, then Accept without its ``q=0`` ranges); None
+    when it names none."""
     formats = [v for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k == "_format"]
     if formats:
         return [formats[-1].split(";", 1)[0].strip().lower()]
     accept = request.headers.get("accept", "").strip()
     if not accept:
         return None
-    return [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    return [media for media, q in media_ranges(accept) if q > 0]
 
 
 def _accepts(wanted: list[str], mime_type: str) -> bool:
@@ -202,7 +190,7 @@ def _as_binary_resource(wanted: list[str] | None, document: EntryDocument, limit
 
 
 async def _binary_resource(document: EntryDocument) -> dict[str, object]:
-    data = await asyncio.to_thread(b"".join, _opened(document))
+    data = await asyncio.to_thread(b"".join, document.open())
     return {
         "resourceType": "Binary",
         "id": document.entry_id,

@@ -88,12 +88,12 @@ def negotiate(request: Request, xml_available: bool) -> FhirFormat:
     )
 
 
-def _qualities(accept: str) -> tuple[float, float]:
-    """The best ``q`` that ``accept`` gives JSON and XML (RFC 9110 §12.5.1 media ranges)."""
-    json_q = xml_q = 0.0
+def media_ranges(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header, lower-cased, each with its ``q`` (RFC 9110 §12.5.1; a malformed
+    ``q`` counts as 0, i.e. "not acceptable")."""
+    ranges: list[tuple[str, float]] = []
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
-        media = media.lower()
         q = 1.0
         for param in params:
             key, _, value = param.partition("=")
@@ -102,6 +102,14 @@ def _qualities(accept: str) -> tuple[float, float]:
                     q = max(0.0, min(1.0, float(value)))
                 except ValueError:
                     q = 0.0
+        ranges.append((media.lower(), q))
+    return ranges
+
+
+def _qualities(accept: str) -> tuple[float, float]:
+    """The best ``q`` that ``accept`` gives JSON and XML."""
+    json_q = xml_q = 0.0
+    for media, q in media_ranges(accept):
         if media in JSON_TYPES or media in ("*/*", "application/*"):
             json_q = max(json_q, q)
         if media in XML_TYPES or media in ("*/*", "application/*", "text/*"):

@@ -13,32 +13,46 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import HubError, NotFoundError, StorageError
 from hub.core.registry_query import RepositoryDocument
-from hub.storage import ConsentBlock, objects_by_uuid_txn, repository_documents_txn
+from hub.storage import BlobStore, ConsentBlock, objects_by_uuid_txn, repository_documents_txn
 from security import Action, AuditAction, AuditOutcome
 from xds.model import DocumentEntry
 from xds.services.audit_records import AuditFacts
 from xds.services.registry_rows import decode
+from xds.services.retrieve import missing_bytes
 from xds.services.runtime import Caller, XdsRuntime
 
 URN_UUID = "urn:uuid:"
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
 class EntryDocument:
-    """A document to stream: its media type, size and SHA-1 (as in its DocumentEntry); ``open`` starts
-    reading its chunks (call it only to send them: it opens the file)."""
+    """A document to stream: its media type, size and SHA-1 (as in its DocumentEntry), and where its bytes
+    are (:meth:`open` reads them)."""
 
     entry_id: str
     unique_id: str
     mime_type: str
     size: int
     sha1: str
-    open: Callable[[], Iterator[bytes]]
+    sha256: str
+    blobs: BlobStore
+
+    def open(self) -> Iterator[bytes]:
+        """The document's chunks (opens the file: call it only to send them); bytes that vanished since the
+        lookup are a StorageError naming the damage."""
+        try:
+            return self.blobs.chunks(self.sha256)
+        except NotFoundError as exc:
+            raise StorageError(missing_bytes(self.unique_id), message_id="TH-XDS-BLOB-MISSING") from exc
 
 
 async def _document_of_entry_txn(
@@ -55,12 +69,13 @@ async def _document_of_entry_txn(
 
 
 async def retrieve_entry_document(
-    rt: XdsRuntime, caller: Caller, entry_id: str, check: Callable[[EntryDocument], object] | None = None
-) -> EntryDocument:
-    """The document of the DocumentEntry ``urn:uuid:<entry_id>``; NotFoundError when there is none to show.
+    rt: XdsRuntime, caller: Caller, entry_id: str, negotiate: Callable[[EntryDocument], T]
+) -> tuple[EntryDocument, T]:
+    """The document of the DocumentEntry ``urn:uuid:<entry_id>`` and what ``negotiate`` (the door's content
+    negotiation) chose for it; NotFoundError when there is none to show.
 
-    ``check`` sees the document before its release is audited and may refuse it by raising (the door's
-    content negotiation): a refused document is audited as a failure, not as released."""
+    ``negotiate`` runs before the release is audited and may refuse by raising: a refused document is audited
+    as a failure, not as released."""
     decision = rt.authorize(caller, Action.RETRIEVE_DOCUMENT, AuditAction.ITI_68)
     stored = await rt.db.run(
         "mhd_retrieve",
@@ -75,8 +90,7 @@ async def retrieve_entry_document(
         )
         raise NotFoundError(f"Binary/{entry_id} is not known", message_id="TH-REST-NOT-FOUND")
     if not rt.blobs.exists(stored.sha256):
-        # the repository row commits only after the bytes are stored, so this is damage (a deleted file)
-        detail = f"the bytes of document {stored.unique_id} are missing from the repository store"
+        detail = missing_bytes(stored.unique_id)
         rt.record(caller, AuditFacts(AuditAction.ITI_68, AuditOutcome.SERIOUS_FAILURE, detail=detail))
         raise StorageError(detail, message_id="TH-XDS-BLOB-MISSING")
     document = EntryDocument(
@@ -85,16 +99,16 @@ async def retrieve_entry_document(
         mime_type=stored.mime_type,
         size=stored.size,
         sha1=stored.sha1,
-        open=lambda: rt.blobs.chunks(stored.sha256),
+        sha256=stored.sha256,
+        blobs=rt.blobs,
     )
     keys = (stored.patient_key,) if stored.patient_key else ()
-    if check is not None:
-        try:
-            check(document)
-        except HubError as refused:
-            facts = AuditFacts(AuditAction.ITI_68, AuditOutcome.MINOR_FAILURE, patient_keys=keys)
-            rt.record(caller, dataclasses.replace(facts, detail=refused.message))
-            raise
+    try:
+        chosen = negotiate(document)
+    except HubError as refused:
+        facts = AuditFacts(AuditAction.ITI_68, AuditOutcome.MINOR_FAILURE, patient_keys=keys)
+        rt.record(caller, dataclasses.replace(facts, detail=refused.message))
+        raise
     await rt.release(
         caller,
         AuditFacts(
@@ -106,7 +120,7 @@ async def retrieve_entry_document(
             override=decision.override,
         ),
     )
-    return document
+    return document, chosen
 
 
 __all__ = ["EntryDocument", "retrieve_entry_document"]

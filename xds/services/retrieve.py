@@ -28,6 +28,12 @@ class RetrieveResult:
     errors: tuple[RegistryError, ...]
 
 
+def missing_bytes(unique_id: str) -> str:
+    """Why a registered document cannot be served: its row commits only after its bytes are stored, so this
+    is damage to the blob store (a deleted file), named as such."""
+    return f"the bytes of document {unique_id} are missing from the repository store"
+
+
 def _source(rt: XdsRuntime, sha256: str) -> Callable[[], Iterator[bytes]]:
     return lambda: rt.blobs.chunks(sha256)
 
@@ -60,12 +66,9 @@ async def retrieve(rt: XdsRuntime, caller: Caller, requests: Sequence[DocumentRe
     for request in wanted:
         stored = found.get(request.document_unique_id)
         if stored is not None and not rt.blobs.exists(stored.sha256):
-            # the row commits only after the bytes are stored, so this is damage (a deleted file): say so
             errors.append(
                 RegistryError(
-                    XdsErrorCode.XDS_REPOSITORY_ERROR,
-                    f"the bytes of document {stored.unique_id} are missing from the repository store",
-                    stored.unique_id,
+                    XdsErrorCode.XDS_REPOSITORY_ERROR, missing_bytes(stored.unique_id), stored.unique_id
                 )
             )
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from hub.core.errors import AuthenticationError
 from hub.core.settings import ReadAudit, Settings
@@ -33,6 +34,7 @@ from xds.services.submit_document import submit_document
 from xds.services.update import update
 from xds.stored_queries import StoredQueryRequest
 
+T = TypeVar("T")
 _REPLAY_PURGE_SECONDS = 60.0  # how often a worker deletes expired replay_guard rows
 
 
@@ -100,11 +102,11 @@ class XdsService:
         return await retrieve(self.runtime, caller, requests)
 
     async def retrieve_entry_document(
-        self, caller: Caller, entry_id: str, check: Callable[[EntryDocument], object] | None = None
-    ) -> EntryDocument:
-        """MHD ITI-68: the document of DocumentEntry ``urn:uuid:<entry_id>`` (NotFoundError if not shown);
-        ``check`` may refuse it before its release is audited."""
-        return await retrieve_entry_document(self.runtime, caller, entry_id, check)
+        self, caller: Caller, entry_id: str, negotiate: Callable[[EntryDocument], T]
+    ) -> tuple[EntryDocument, T]:
+        """MHD ITI-68: the document of DocumentEntry ``urn:uuid:<entry_id>`` (NotFoundError if not shown) and
+        what ``negotiate`` chose for it; ``negotiate`` may refuse before the release is audited."""
+        return await retrieve_entry_document(self.runtime, caller, entry_id, negotiate)
 
     async def submit_document(
         self, caller: Caller, data: bytes, mime_type: str, *, entry: DocumentEntry | None = None

@@ -74,7 +74,12 @@ async def test_the_attachment_url_retrieves_the_submitted_bytes(hub: tuple[httpx
     for accept in ("*/*", "text/xml", "text/*, application/fhir+json;q=0.5"):
         assert (await http.get(f"/fhir/Binary/{doc_id}", headers={"accept": accept})).content == document
 
-    for ask in ({"headers": {"accept": "application/fhir+json"}}, {"params": {"_format": "json"}}):
+    asks = (
+        {"headers": {"accept": "application/fhir+json"}},
+        {"headers": {"accept": "text/xml;q=0, application/fhir+json"}},  # q=0: not acceptable
+        {"params": {"_format": "json"}},
+    )
+    for ask in asks:
         binary = await http.get(f"/fhir/Binary/{doc_id}", **ask)  # type: ignore[arg-type]
         assert binary.status_code == 200 and binary.headers["content-type"].startswith(
             "application/fhir+json"
@@ -84,7 +89,7 @@ async def test_the_attachment_url_retrieves_the_submitted_bytes(hub: tuple[httpx
         assert base64.b64decode(body["data"]) == document
 
     records = await _audit(services, AuditAction.ITI_68)
-    assert len(records) == 7 and all(r.patient_cpr == CPR for r in records)
+    assert len(records) == 8 and all(r.patient_cpr == CPR for r in records)
 
 
 async def test_errors_are_precise_and_disclose_nothing(hub: tuple[httpx.AsyncClient, Any]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import (
     AssociationFilter,
@@ -30,7 +29,6 @@ from hub.core.registry_query import (
     SubmissionSetRow,
 )
 from hub.storage import (
-    BlockRow,
     ConsentBlock,
     Database,
     associations_txn,
@@ -39,18 +37,17 @@ from hub.storage import (
     find_entries_txn,
     find_folders_txn,
     find_submission_sets_txn,
-    insert_new_txn,
     insert_registry_txn,
     insert_repository_documents_txn,
     known_patient_keys_txn,
     latest_by_logical_id_txn,
     objects_by_uuid_txn,
     packages_by_unique_id_txn,
-    replace_blocks_txn,
     repository_documents_txn,
     update_objects_txn,
     withheld_entries_exist_txn,
 )
+from tests.xds_calls import block_organisation
 
 P1, P2 = "2512489996", "0101010101"
 CLASS = ("001", "1.2.208.184.100.9")
@@ -204,25 +201,8 @@ async def test_author_like_is_case_sensitive(registry: Database, pattern: str, e
     assert await find(registry, f) == expected
 
 
-async def _block(db: Database, patient: str, kind: str, actor: str) -> None:
-    async def txn(conn: AsyncConnection) -> None:
-        rid = await insert_new_txn(
-            conn,
-            res_type="Consent",
-            res_id=f"c-{patient}-{actor}",
-            last_updated=1,
-            patient_key=patient,
-            data=b"{}",
-            method="POST",
-            index=(),
-        )
-        await replace_blocks_txn(conn, rid, [BlockRow(patient, kind, actor, None, None)])
-
-    await db.run_write("test_block", txn)
-
-
 async def test_consent_is_enforced_inside_the_query(registry: Database) -> None:
-    await _block(registry, P1, "organisation-sor", "123456")
+    await block_organisation(registry, P1, "123456")
     blocked = ConsentBlock(actor_keys=(("everyone", "*"), ("organisation-sor", "123456")), now_us=10)
     other = ConsentBlock(actor_keys=(("everyone", "*"), ("organisation-sor", "999")), now_us=10)
     everyone_p1 = EntryFilter(patient_key=P1, statuses=("Approved",))
