@@ -189,6 +189,22 @@ _P = [
 ]
 
 
+_NAMED: dict[tuple[str, str], str] = {
+    **CLASS_CODES.members,
+    **TYPE_CODES.members,
+    **FORMAT_CODES.members,
+    **CONFIDENTIALITY_CODES.members,
+    **{(DanishOid.SNOMED_CT.value, c): d for c, d in FACILITY_TYPE_EXAMPLES.items()},
+    **{(DanishOid.SNOMED_CT.value, c): d for c, d in PRACTICE_SETTING_EXAMPLES.items()},
+}
+
+
+def known_display(scheme: str, code: str) -> str | None:
+    """The display the Danish XDS metadata profile gives ``code`` of ``scheme`` (its value sets and its
+    facility-type / practice-setting examples), or None."""
+    return _NAMED.get((scheme, code))
+
+
 def is_sctid(code: str) -> bool:
     """A syntactically valid SNOMED CT concept id: 6-18 digits, no leading zero, partition 00/10, Verhoeff."""
     if not (6 <= len(code) <= 18) or not code.isascii() or not code.isdigit() or code[0] == "0":

@@ -9,6 +9,9 @@ XDS registry, and the lineage-aware Observation read.  Semantics live in :mod:`x
 * ``GET /fhir/Binary/{id}`` (MHD ITI-68 Retrieve Document): the document behind a DocumentReference's
   ``attachment.url``, streamed in its own media type; ``Accept: application/fhir+json`` (or ``_format=json``)
   gets a FHIR ``Binary`` resource instead, for documents up to the body limit.
+* ``POST /fhir`` with an MHD Provide Document Bundle (ITI-65, :mod:`xds.mhd`): registered and stored
+  through the ITI-41 pipeline, answered with the ``IHE.MHD.ProvideDocumentBundleResponse``
+  ``transaction-response``; any other batch or transaction Bundle goes to the FHIR store as before.
 * ``GET /fhir/Observation/{id}``: the ordinary read, except that a 410 for an Observation retired by
   lineage names the document that replaced its source (https://hl7.org/fhir/R4/http.html#read).
 
@@ -26,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from hub.api.fhir_formats import media_ranges
+from hub.api.fhir_formats import media_ranges, resource_body
 from hub.api.fhir_http import FORM_TYPE, JSON_TYPES, read_body, require_media_type
 from hub.api.fhir_render import json_response, resource_response
-from hub.api.fhir_routes import endpoint
+from hub.api.fhir_routes import bundle_answer, endpoint
 from hub.api.services import ApiServices
 from hub.core.errors import (
     AuthenticationError,
@@ -43,6 +46,7 @@ from hub.core.issues import Issue, IssueSeverity, IssueType
 from hub.fhir import Action, RequestContext, parse_resource, read
 from security import Principal
 from xds import aiter_chunks
+from xds.mhd import is_provide_bundle, patient_resolver, provide_document_bundle, response_bundle
 from xds.phmr import (
     DocumentSubmission,
     code_from_token,
@@ -104,6 +108,17 @@ async def _submit_document(request: Request, services: ApiServices, ctx: Request
     outcome = await submit(xds, caller, await _submission(request, services))
     location = f"{ctx.base_url}/DocumentReference/{outcome.document_reference_id}"
     return json_response(response_parameters(outcome), 201, {"Location": location})
+
+
+async def _transaction(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    """``POST [base]``: an MHD ITI-65 Provide Document Bundle, or any other Bundle for the FHIR store."""
+    resource = await resource_body(request, services)
+    if not is_provide_bundle(resource):
+        return await bundle_answer(services, ctx, resource)
+    xds = _xds(services)
+    resolver = patient_resolver(services.fhir, ctx)
+    outcome = await provide_document_bundle(xds.runtime, _caller(ctx), resource, resolver)
+    return json_response(response_bundle(outcome))
 
 
 async def _read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
@@ -238,6 +253,7 @@ def document_routes() -> list[Route]:
     e = endpoint
     docs = "/fhir/DocumentReference"
     return [
+        Route("/fhir", e(_transaction, Action.TRANSACTION), methods=["POST"]),
         Route("/fhir/$submit-document", e(_submit_document, Action.CREATE), methods=["POST"]),
         Route(docs + "/_search", e(_search_post, Action.SEARCH), methods=["POST"]),
         Route(docs + "/_history", e(_refuse_history, Action.HISTORY), methods=["GET"]),

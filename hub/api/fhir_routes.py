@@ -222,8 +222,8 @@ async def _history(request: Request, services: ApiServices, ctx: RequestContext)
     return json_response(outcome.body)
 
 
-async def _bundle(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    resource = await resource_body(request, services)
+async def bundle_answer(services: ApiServices, ctx: RequestContext, resource: dict[str, Any]) -> Response:
+    """A batch or transaction Bundle processed by the FHIR store (the answer to ``POST [base]``)."""
     outcome = await process_bundle(services.fhir, ctx, resource)
     if ctx.return_preference.value == "minimal":
         return preferred_body(None, (), ctx.return_preference, 200, {})
@@ -251,7 +251,7 @@ def fhir_routes() -> list[Route]:
         Route("/fhir/$validate", e(_validate, Action.VALIDATE), methods=["POST"]),
         Route("/fhir/{type}/$validate", e(_validate, Action.VALIDATE), methods=["POST"]),
         Route("/fhir/{type}/{id}/$validate", e(_validate, Action.VALIDATE), methods=["GET", "POST"]),
-        Route("/fhir", e(_bundle, Action.TRANSACTION), methods=["POST"]),
+        # POST /fhir (batch / transaction) is document_routes': an MHD ITI-65 bundle goes to the registry
         Route("/fhir/_history", e(_history, Action.HISTORY), methods=["GET"]),
         Route(audit, e(_audit_search, Action.SEARCH), methods=["GET"]),
         Route(audit, e(_audit_write, Action.CREATE), methods=["POST"]),

@@ -6,6 +6,7 @@ Everything runs single-threaded, i.e. on one core:
 
 * ID card (DGWS SAML) verification per second: parse, wrapping checks, signxml signature check
   against the pinned certificate, conditions, attribute mapping, replay cache — each card new;
+  and signxml's own verification of the same cards alone (the ceiling for the hub's figure);
 * JWT verification per second: RS256 with a new token each time, and a repeated token (the
   verified-token cache);
 * security overhead of one FHIR read at p50/p90/p99: bearer authentication (repeated token) +
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from hub.core.settings import ReplayScope, SecurityMode, SecuritySettings, Settings
 from security import (
@@ -149,6 +151,14 @@ def main() -> None:
             lambda: [issuer.issue_id_card(physician) for _ in range(args.cards)],
             auth.authenticate_id_card,
         )
+        # the ceiling: signxml's own verification of the same cards, with no telehub code around it
+        signxml_config = SignatureConfiguration(require_x509=True, location="./", expect_references=1)
+        signxml_rate = best_rate(
+            lambda: [issuer.issue_id_card(physician) for _ in range(args.cards)],
+            lambda card: XMLVerifier().verify(
+                card, x509_cert=issuer.certificate, id_attribute="id", expect_config=signxml_config
+            ),
+        )
         # DGWS use: one card, many SOAP messages (scope "message": each wsa:MessageID once, the card's
         # signature checked on first use and remembered by its exact bytes)
         reuse = Authenticator(
@@ -210,6 +220,7 @@ def main() -> None:
         "calibration_5M_loop_seconds": round(calibration_seconds(), 3),
         "saml_idcard_verify_per_second": round(saml_rate),
         "saml_idcard_verify_us": round(1e6 / saml_rate),
+        "signxml_alone_verify_per_second": round(signxml_rate),
         "saml_idcard_reused_message_scope_per_second": round(saml_reused_rate),
         "jwt_verify_new_token_per_second": round(jwt_new_rate),
         "jwt_verify_repeated_token_per_second": round(jwt_cached_rate),
@@ -222,6 +233,10 @@ def main() -> None:
     loop = report["calibration_5M_loop_seconds"]
     print(f"| machine | {report['machine']} (5M-iteration Python loop: {loop} s) |")
     print(f"| ID card (SAML) verify, one core | {saml_rate:,.0f}/s ({1e6 / saml_rate:,.0f} µs each) |")
+    print(
+        f"| signxml alone on the same cards, one core | {signxml_rate:,.0f}/s "
+        f"({1e6 / signxml_rate:,.0f} µs) |"
+    )
     print(
         f"| ID card reused for many messages (scope message), one core | {saml_reused_rate:,.0f}/s "
         f"({1e6 / saml_reused_rate:,.0f} µs each) |"

@@ -16,6 +16,7 @@ from lxml import etree
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
 from tests.integration.phmr.conftest import running_hub
+from tests.integration.phmr.test_provide_bundle import provide_bundle
 from tests.integration.validation.conftest import home_observation
 from tests.unit.profiles.cda.phmr_builder import build_phmr
 from tests.xds_calls import patient_param
@@ -111,6 +112,7 @@ def _mutate_xml(data: bytes, rng: random.Random) -> bytes:
 
 def _seeds() -> list[tuple[str, str, bytes, dict[str, str], Any]]:
     observation = home_observation()
+    mhd = provide_bundle(build_phmr(2))  # MHD ITI-65
     content = b.cda_document()
     iti41 = envelope_bytes(
         build_envelope(
@@ -149,6 +151,7 @@ def _seeds() -> list[tuple[str, str, bytes, dict[str, str], Any]]:
     return [
         ("POST", "/fhir/Observation", orjson.dumps(observation), FHIR, observation),
         ("POST", "/fhir", orjson.dumps(bundle), FHIR, bundle),
+        ("POST", "/fhir", orjson.dumps(mhd), FHIR, mhd),
         ("POST", "/fhir/Observation/$validate", orjson.dumps(observation), FHIR, observation),
         ("POST", "/fhir/$submit-document", build_phmr(3), {"content-type": "application/xml"}, "xml"),
         ("POST", "/xds/repository", framed.body(), {"content-type": framed.content_type}, None),

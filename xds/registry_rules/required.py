@@ -28,6 +28,13 @@ def is_oid(value: str) -> bool:
     return len(value) <= 64 and bool(_OID.match(value))
 
 
+def _not_oid(value: str) -> str:
+    """Why ``value`` is not an XDS OID (ITI TF-3 4.2.3.1.4: digits and dots, at most 64 characters)."""
+    if _OID.match(value):
+        return f"{value!r} is an OID of {len(value)} characters (at most 64 allowed)"
+    return f"{value!r} is not an OID"
+
+
 def check_required(objects: RegistryObjectList, *, for_repository: bool = False) -> list[RegistryError]:
     """All required-attribute and format findings of ``objects``."""
     findings: list[RegistryError] = []
@@ -137,7 +144,7 @@ def _document_entry(entry: DocumentEntry, *, for_repository: bool) -> Iterator[R
             yield _missing("repositoryUniqueId", where)
     if entry.repository_unique_id and not is_oid(entry.repository_unique_id):
         yield rules.ATTRIBUTE_FORMAT.finding(
-            f"repositoryUniqueId {entry.repository_unique_id!r} is not an OID", where
+            f"repositoryUniqueId {_not_oid(entry.repository_unique_id)}", where
         )
 
 
@@ -152,7 +159,7 @@ def _submission_set(submission_set: SubmissionSet) -> Iterator[RegistryError]:
         if not value:
             yield _missing(attribute, where)
         elif not is_oid(value):
-            yield rules.ATTRIBUTE_FORMAT.finding(f"SubmissionSet {attribute} {value!r} is not an OID", where)
+            yield rules.ATTRIBUTE_FORMAT.finding(f"SubmissionSet {attribute} {_not_oid(value)}", where)
 
 
 def _folder(folder: Folder) -> Iterator[RegistryError]:
@@ -167,7 +174,7 @@ def _folder(folder: Folder) -> Iterator[RegistryError]:
     if not folder.unique_id:
         yield _missing("uniqueId", where)
     elif not is_oid(folder.unique_id):
-        yield rules.ATTRIBUTE_FORMAT.finding(f"Folder uniqueId {folder.unique_id!r} is not an OID", where)
+        yield rules.ATTRIBUTE_FORMAT.finding(f"Folder uniqueId {_not_oid(folder.unique_id)}", where)
     if folder.last_update_time is not None and not is_dtm(folder.last_update_time):
         yield rules.ATTRIBUTE_FORMAT.finding(
             f"lastUpdateTime {folder.last_update_time!r} is not a DTM", where

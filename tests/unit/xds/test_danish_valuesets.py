@@ -17,6 +17,7 @@ from xds.danish_valuesets import (
     DanishOid,
     is_cpr,
     is_sctid,
+    known_display,
 )
 
 
@@ -74,3 +75,10 @@ def test_medcom_facility_type_value_set_codes_are_sctids() -> None:
     codes = [c["code"] for include in value_set["compose"]["include"] for c in include.get("concept", [])]
     assert len(codes) > 30
     assert [c for c in codes if not is_sctid(c)] == []
+
+
+def test_known_displays_come_from_the_value_sets_and_the_examples() -> None:
+    assert known_display(DanishOid.CLASS_CODES.value, "001") == "Klinisk rapport"
+    assert known_display(DanishOid.SNOMED_CT.value, "22232009") == "hospital"
+    assert known_display(DanishOid.SNOMED_CT.value, "408443003") == "almen medicin"
+    assert known_display(DanishOid.SNOMED_CT.value, "1") is None

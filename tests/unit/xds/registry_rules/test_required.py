@@ -125,6 +125,18 @@ def test_submission_set_and_folder_requirements(dk_objects: RegistryObjectList) 
         assert any(fragment in f for f in findings), fragment
 
 
+def test_an_oid_over_64_characters_is_named_as_such(dk_objects: RegistryObjectList) -> None:
+    long_oid = "1.2.840.113556.1.8000.2554.58783.21864.3474.19410.44358.58254.41281.46346"
+    ss = dataclasses.replace(dk_objects.submission_sets[0], unique_id=long_oid)
+    findings = [
+        f.code_context for f in check_required(dataclasses.replace(dk_objects, submission_sets=(ss,)))
+    ]
+    expected = (
+        f"SubmissionSet uniqueId {long_oid!r} is an OID of {len(long_oid)} characters (at most 64 allowed)"
+    )
+    assert any(f.endswith(expected) for f in findings), findings
+
+
 def test_empty_entry_uuid(dk_objects: RegistryObjectList) -> None:
     assert any("entryUUID" in f for f in _entry_findings(dk_objects, entry_uuid=""))
 
