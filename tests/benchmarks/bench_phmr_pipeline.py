@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.bench_phmr_pipeline [--docs 200] [--measurements 20]
         [--duration 10] [--connections 4] [--workers 1] [--pg-url postgresql+asyncpg://…/postgres]
+        [--doors submit,mhd]
 
 1. In process, one core (process CPU time, single thread), a generated PHMR with 20 measurements:
    * validate + derive + extract (the issue's target: >= 300 documents/s) - ``CdaValidator``, header,
@@ -10,8 +11,9 @@
      ``hub.fhir`` ``prepare`` of 20 Observations and 1 Device: FHIR structure checks and index rows);
    * both again with the CDA R2 schema pack installed from ``../shared/testdata`` (when present);
    * a per-stage breakdown, and a calibration loop to compare machines.
-2. End to end: ``POST /fhir/$submit-document`` against a real ``telehub serve`` (wrk, each request a new
-   document) on SQLite, and on PostgreSQL with ``--pg-url`` (a fresh database is created and dropped).
+2. End to end: ``POST /fhir/$submit-document`` and MHD ITI-65 (``POST /fhir`` with a Provide Document
+   Bundle of minimal metadata) against a real ``telehub serve`` (wrk, each request a new document) on
+   SQLite, and on PostgreSQL with ``--pg-url`` (a fresh database is created and dropped).
 
 It prints its results; it never fails on time.
 """
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import secrets
+import string
 import tempfile
 import time
 import timeit
@@ -38,6 +43,7 @@ from profiles.cda import CdaValidator, install_pack, read_header, read_phmr
 from tests.benchmarks.bench_phmr import pipeline, rate
 from tests.benchmarks.harness import LoadResult, Server, wrk
 from tests.conftest import TESTDATA
+from tests.integration.phmr.test_provide_bundle import provide_bundle
 from tests.unit.profiles.cda.phmr_builder import build_phmr
 from xds.cda_metadata import derive_document_entry
 from xds.phmr import PhmrProcessor
@@ -157,17 +163,77 @@ def lua_long_string(text: str) -> str:
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
+def _unique_id_lua(prefix: str) -> str:
+    """Lua: ``id()`` gives a fresh 36-character id per request (the document's, in the CDA header)."""
+    return f"""
+local counter = 0
+local function next_id()
+  counter = counter + 1
+  return string.format("{prefix}-%04x-4000-8000-%012x", math.floor(counter / 65536) % 65536, counter)
+end
+"""
+
+
 def submit_lua(template: bytes) -> str:
     """wrk script: every request is a new document (its id replaces the placeholder)."""
-    prefix = secrets.token_hex(4)
     return f"""
+{_unique_id_lua(secrets.token_hex(4))}
 local template = {lua_long_string(template.decode("utf-8"))}
-local counter = 0
 request = function()
-  counter = counter + 1
-  local id = string.format("{prefix}-%04x-4000-8000-%012x", math.floor(counter / 65536) % 65536, counter)
-  local body = string.gsub(template, "{PLACEHOLDER.replace("-", "%-")}", id)
+  local body = string.gsub(template, "{PLACEHOLDER.replace("-", "%-")}", next_id())
   return wrk.format("POST", "/fhir/$submit-document", {{["Content-Type"] = "application/xml"}}, body)
+end
+"""
+
+
+SET_PLACEHOLDER = "2.25.999999999999999999"
+
+
+def mhd_bundle(template: bytes) -> tuple[str, str]:
+    """An ITI-65 bundle of ``template`` (minimal metadata) and the base64 of the document id placeholder.
+
+    The document travels base64-encoded, so the placeholder is aligned to a 3-byte boundary (newlines after
+    the XML declaration) and its base64 is a fixed substring that the Lua script replaces per request.
+    """
+    offset = template.index(PLACEHOLDER.encode())
+    declaration_end = template.index(b"?>") + 2
+    aligned = template[:declaration_end] + b"\n" * (-offset % 3) + template[declaration_end:]
+    assert aligned.index(PLACEHOLDER.encode()) % 3 == 0 and len(PLACEHOLDER) % 3 == 0
+    bundle = provide_bundle(aligned)
+    bundle["entry"][0]["resource"]["identifier"][0]["value"] = f"urn:oid:{SET_PLACEHOLDER}"
+    encoded_placeholder = base64.b64encode(PLACEHOLDER.encode()).decode()
+    text = json.dumps(bundle, separators=(",", ":"))
+    assert text.count(encoded_placeholder) == 1
+    return text, encoded_placeholder
+
+
+def mhd_lua(template: bytes) -> str:
+    """wrk script for MHD ITI-65: a new document id (in the base64 CDA) and SubmissionSet uniqueId each
+    request."""
+    bundle, encoded_placeholder = mhd_bundle(template)
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
+    first = secrets.randbelow(10**9) + 1
+    return f"""
+{_unique_id_lua(secrets.token_hex(4))}
+local template = {lua_long_string(bundle)}
+local alphabet = "{alphabet}"
+local function b64(s)  -- #s is a multiple of 3
+  local out = {{}}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + b * 256 + c
+    for shift = 18, 0, -6 do
+      local k = math.floor(n / 2 ^ shift) % 64
+      out[#out + 1] = alphabet:sub(k + 1, k + 1)
+    end
+  end
+  return table.concat(out)
+end
+request = function()
+  local id = next_id()
+  local body = string.gsub(template, "{encoded_placeholder.replace("+", "%+")}", b64(id))
+  body = string.gsub(body, "{SET_PLACEHOLDER.replace(".", "%.")}", "2.25.{first}" .. counter)
+  return wrk.format("POST", "/fhir", {{["Content-Type"] = "application/fhir+json"}}, body)
 end
 """
 
@@ -200,18 +266,22 @@ async def _drop_pg(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def over_http(engine: str, url: str, args: argparse.Namespace, template: bytes) -> LoadResult:
+DOORS = {"submit": ("/fhir/$submit-document", submit_lua), "mhd": ("/fhir", mhd_lua)}
+
+
+def over_http(engine: str, url: str, args: argparse.Namespace, template: bytes, door: str) -> LoadResult:
+    path, script = DOORS[door]
     with (
         tempfile.TemporaryDirectory() as folder,
         Server(url, args.workers, Path(folder), extra_env={"TELEHUB_SECURITY__MODE": "open"}) as server,
     ):
-        lua = submit_lua(template)
-        wrk(server.url + "/fhir/$submit-document", lua, duration=2, connections=args.connections)  # warm up
+        # a fresh script (fresh id prefix) per run: the measured run must not resubmit warm-up documents
+        wrk(server.url + path, script(template), duration=2, connections=args.connections)  # warm up
         result = wrk(
-            server.url + "/fhir/$submit-document", lua, duration=args.duration, connections=args.connections
+            server.url + path, script(template), duration=args.duration, connections=args.connections
         )
     print(
-        f"  {engine:10s} {result.requests_per_s:7.1f} docs/s  p50 {result.p50_ms:6.1f} ms  "
+        f"  {engine:10s} {door:6s} {result.requests_per_s:7.1f} docs/s  p50 {result.p50_ms:6.1f} ms  "
         f"p95 {result.p95_ms:6.1f} ms  errors {result.errors}  ({args.workers} worker(s), "
         f"{args.connections} connections)"
     )
@@ -220,17 +290,21 @@ def over_http(engine: str, url: str, args: argparse.Namespace, template: bytes) 
 
 def end_to_end(args: argparse.Namespace) -> None:
     template = build_phmr(args.measurements, document_id=PLACEHOLDER)
-    print(f"End to end over HTTP: POST /fhir/$submit-document, {args.duration} s per engine (wrk)")
-    with tempfile.TemporaryDirectory() as folder:
-        over_http("sqlite", f"sqlite+aiosqlite:///{folder}/bench.db", args, template)
-    if args.pg_url:
-        name, url = asyncio.run(_create_pg(args.pg_url))
-        try:
-            over_http("postgresql", url, args, template)
-        finally:
-            asyncio.run(_drop_pg(args.pg_url, name))
-    else:
-        print("  postgresql skipped (give --pg-url)")
+    doors = [d for d in args.doors.split(",") if d]
+    print(
+        f"End to end over HTTP: {', '.join(DOORS[d][0] for d in doors)}, {args.duration} s per engine (wrk)"
+    )
+    for door in doors:
+        with tempfile.TemporaryDirectory() as folder:
+            over_http("sqlite", f"sqlite+aiosqlite:///{folder}/bench.db", args, template, door)
+        if args.pg_url:
+            name, url = asyncio.run(_create_pg(args.pg_url))
+            try:
+                over_http("postgresql", url, args, template, door)
+            finally:
+                asyncio.run(_drop_pg(args.pg_url, name))
+        else:
+            print("  postgresql skipped (give --pg-url)")
 
 
 def main() -> None:
@@ -242,6 +316,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--pg-url", help="postgresql+asyncpg://… of a server where databases may be created")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--doors", default="submit,mhd", help="submit ($submit-document) and/or mhd (ITI-65), comma-separated"
+    )
     args = parser.parse_args()
     calibration = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=3, timer=time.process_time)) / 5
     print(
