@@ -57,6 +57,8 @@ from hub.fhir import (
 )
 from xds.phmr import capability_entries
 
+MHD_RECIPIENT = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient"
+
 Handler = Callable[[Request, ApiServices, RequestContext], Awaitable[Response]]
 
 
@@ -124,9 +126,16 @@ def _criteria(request: Request) -> list[tuple[str, str]]:
 async def _metadata(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
     statement = capability_statement(services.fhir, ctx, services.validation)
     if services.xds is not None:  # the registry view: DocumentReference (ITI-67) and Binary (ITI-68)
-        resources = statement["rest"][0]["resource"]
-        resources.extend(capability_entries())
-        resources.sort(key=lambda entry: entry["type"])
+        rest = statement["rest"][0]
+        rest["resource"].extend(capability_entries())
+        rest["resource"].sort(key=lambda entry: entry["type"])
+        statement["instantiates"] = [MHD_RECIPIENT]
+        for interaction in rest["interaction"]:
+            if interaction["code"] == "transaction":
+                interaction["documentation"] = (
+                    "Also MHD ITI-65 Provide Document Bundle: a transaction Bundle with a SubmissionSet List "
+                    "is registered in the XDS registry and repository (Document Recipient)"
+                )
     return json_response(statement)
 
 

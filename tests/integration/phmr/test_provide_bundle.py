@@ -499,3 +499,13 @@ async def test_malformed_and_oversized_bodies_are_refused(hub: tuple[httpx.Async
     r = await provide(http, huge)
     assert r.status_code == 413, r.text
     assert await stored_counts(http, services) == NOTHING
+
+
+async def test_the_capability_statement_names_the_document_recipient(
+    hub: tuple[httpx.AsyncClient, Any],
+) -> None:
+    http, _ = hub
+    statement = (await http.get("/fhir/metadata")).json()
+    assert statement["instantiates"] == [MHD + "CapabilityStatement/IHE.MHD.DocumentRecipient"]
+    interactions = {i["code"]: i for i in statement["rest"][0]["interaction"]}
+    assert "ITI-65" in interactions["transaction"]["documentation"]
