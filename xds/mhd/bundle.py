@@ -167,8 +167,19 @@ def _content(
     used.add(url)
     binary_index, binary = binaries[url]
     mime = binary.get("contentType")
+    stated = attachment.get("contentType")
+    if isinstance(stated, str) and isinstance(mime, str) and _media(stated) != _media(mime):
+        raise MhdInputError(
+            f"{where}[0].attachment.contentType {stated!r} differs from the Binary's contentType {mime!r}",
+            f"{where}[0].attachment.contentType",
+        )
     data = _decoded(binary.get("data"), f"Bundle.entry[{binary_index}].resource.data")
     return data, mime if isinstance(mime, str) else None, binary_index
+
+
+def _media(content_type: str) -> str:
+    """The media type without parameters, lower case (``text/xml; charset=UTF-8`` is ``text/xml``)."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def read_provide_bundle(bundle: dict[str, Any]) -> ProvideBundle:

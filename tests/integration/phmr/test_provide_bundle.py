@@ -204,6 +204,7 @@ async def test_submitted_metadata_is_cross_checked_against_the_header(
         ({"submission_set": {"entry": []}}, 422, "does not list"),
         ({"submission_set": {"extension": []}}, 422, "ihe-sourceId"),
         ({"submission_set": {"identifier": []}}, 422, "uniqueId"),
+        ({"binary": {"contentType": "application/pdf"}}, 422, "differs from the Binary's contentType"),
     ],
 )
 async def test_bad_bundles_are_precise_errors_and_store_nothing(

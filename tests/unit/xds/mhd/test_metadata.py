@@ -75,6 +75,12 @@ def test_documents_are_paired_with_their_binaries_in_submission_set_order() -> N
         ("urn:uuid:d2", b"second", 0),
     ]
     assert provided.documents[0].content_type == "text/x"
+    same = _bundle(
+        _entry("urn:uuid:s", _list("submissionset", "urn:uuid:d1")),
+        _entry("urn:uuid:d1", _reference(contentType="TEXT/plain; charset=UTF-8")),
+        _entry("urn:uuid:b1", _binary()),
+    )
+    assert read_provide_bundle(same).documents[0].content_type == "text/plain"  # parameters and case aside
 
 
 @pytest.mark.parametrize(
@@ -194,9 +200,7 @@ def test_a_comprehensive_document_reference_becomes_a_document_entry() -> None:
     assert entry.title == InternationalString.of("Målinger")
     assert entry.comments == InternationalString.of("hjemmemålinger")
     assert entry.legal_authenticator == "^Hansen^Anne"
-    assert [(a.person, a.institutions) for a in entry.authors] == [
-        ("^Hansen^Anne", ("Aarhus Kommune",))
-    ]
+    assert [(a.person, a.institutions) for a in entry.authors] == [("^Hansen^Anne", ("Aarhus Kommune",))]
     assert entry.reference_ids == ("order-7^^^&1.2.208.176.43210&ISO",)
     assert [c.code for c in entry.event_codes] == ["NPU03804"]
     [relation] = relations(_comprehensive(), "Document01", "DocumentReference")
