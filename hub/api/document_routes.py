@@ -12,6 +12,8 @@ XDS registry, and the lineage-aware Observation read.  Semantics live in :mod:`x
 * ``POST /fhir`` with an MHD Provide Document Bundle (ITI-65, :mod:`xds.mhd`): registered and stored
   through the ITI-41 pipeline, answered with the ``IHE.MHD.ProvideDocumentBundleResponse``
   ``transaction-response``; any other batch or transaction Bundle goes to the FHIR store as before.
+* ``GET /fhir/List/{id}`` and ``GET|POST /fhir/List[/_search]`` (MHD ITI-66): SubmissionSets and Folders
+  served from the registry (:mod:`xds.mhd`); List writes -> 405 naming ITI-65 / ITI-41 / ITI-57.
 * ``GET /fhir/Observation/{id}``: the ordinary read, except that a 410 for an Observation retired by
   lineage names the document that replaced its source (https://hl7.org/fhir/R4/http.html#read).
 
@@ -46,7 +48,14 @@ from hub.core.issues import Issue, IssueSeverity, IssueType
 from hub.fhir import Action, RequestContext, parse_resource, read
 from security import Principal
 from xds import aiter_chunks
-from xds.mhd import is_provide_bundle, patient_resolver, provide_document_bundle, response_bundle
+from xds.mhd import (
+    is_provide_bundle,
+    patient_resolver,
+    provide_document_bundle,
+    read_list,
+    response_bundle,
+    search_lists,
+)
 from xds.phmr import (
     DocumentSubmission,
     code_from_token,
@@ -121,6 +130,37 @@ async def _transaction(request: Request, services: ApiServices, ctx: RequestCont
     return json_response(response_bundle(outcome))
 
 
+async def _list_read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    _xds(services)
+    return json_response(await read_list(services.fhir, ctx, request.path_params["id"]))
+
+
+async def _list_search(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    _xds(services)
+    return json_response(await search_lists(services.fhir, ctx, await _search_params(request, services)))
+
+
+async def _refuse_list_write(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
+    raise MethodNotAllowedError(
+        "List is the registry's view of SubmissionSets and Folders: submit them with MHD ITI-65 (POST /fhir) "
+        "or ITI-41/42, change them with ITI-57",
+        message_id="TH-LIST-READ-ONLY",
+    )
+
+
+async def _search_params(request: Request, services: ApiServices) -> list[tuple[str, str]]:
+    """The query of a GET search, or query + form body of a POST ``_search``."""
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    if request.method != "POST":
+        return params
+    require_media_type(request, frozenset({FORM_TYPE}), "_search")
+    body = await read_body(request, services.settings.max_body_bytes)
+    try:
+        return [*params, *parse_qsl(body.decode("utf-8"), keep_blank_values=True)]
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the _search form body is not valid UTF-8") from exc
+
+
 async def _read(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
     _xds(services)
     body = await read_document_reference(services.fhir, ctx, request.path_params["id"])
@@ -129,19 +169,7 @@ async def _read(request: Request, services: ApiServices, ctx: RequestContext) ->
 
 async def _search(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
     _xds(services)
-    params = parse_qsl(request.url.query, keep_blank_values=True)
-    return json_response(await search_document_references(services.fhir, ctx, params))
-
-
-async def _search_post(request: Request, services: ApiServices, ctx: RequestContext) -> Response:
-    _xds(services)
-    require_media_type(request, frozenset({FORM_TYPE}), "_search")
-    body = await read_body(request, services.settings.max_body_bytes)
-    try:
-        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError("the _search form body is not valid UTF-8") from exc
-    params = [*parse_qsl(request.url.query, keep_blank_values=True), *form]
+    params = await _search_params(request, services)
     return json_response(await search_document_references(services.fhir, ctx, params))
 
 
@@ -255,7 +283,7 @@ def document_routes() -> list[Route]:
     return [
         Route("/fhir", e(_transaction, Action.TRANSACTION), methods=["POST"]),
         Route("/fhir/$submit-document", e(_submit_document, Action.CREATE), methods=["POST"]),
-        Route(docs + "/_search", e(_search_post, Action.SEARCH), methods=["POST"]),
+        Route(docs + "/_search", e(_search, Action.SEARCH), methods=["POST"]),
         Route(docs + "/_history", e(_refuse_history, Action.HISTORY), methods=["GET"]),
         Route(docs + "/{id}/_history", e(_refuse_history, Action.HISTORY), methods=["GET"]),
         Route(docs + "/{id}/_history/{vid}", e(_refuse_history, Action.VREAD), methods=["GET"]),
@@ -263,6 +291,11 @@ def document_routes() -> list[Route]:
         Route(docs + "/{id}", e(_refuse_write, Action.UPDATE), methods=["PUT", "PATCH", "DELETE"]),
         Route(docs, e(_search, Action.SEARCH), methods=["GET"]),
         Route(docs, e(_refuse_write, Action.CREATE), methods=["POST"]),
+        Route("/fhir/List/_search", e(_list_search, Action.SEARCH), methods=["POST"]),
+        Route("/fhir/List/{id}", e(_list_read, Action.READ), methods=["GET"]),
+        Route("/fhir/List/{id}", e(_refuse_list_write, Action.UPDATE), methods=["PUT", "PATCH", "DELETE"]),
+        Route("/fhir/List", e(_list_search, Action.SEARCH), methods=["GET"]),
+        Route("/fhir/List", e(_refuse_list_write, Action.CREATE), methods=["POST"]),
         Route("/fhir/Observation/{id}", e(_observation_read, Action.READ), methods=["GET"]),
         Route("/fhir/Binary/{id}", e(_binary, Action.READ, raw=True), methods=["GET"]),
     ]

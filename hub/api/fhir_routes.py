@@ -55,9 +55,11 @@ from hub.fhir import (
     validate_request,
     vread,
 )
+from xds.mhd import capability_entry as mhd_list_entry
 from xds.phmr import capability_entries
 
-MHD_RECIPIENT = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient"
+MHD_CAPABILITIES = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement"
+MHD_ACTORS = ("DocumentRecipient", "DocumentResponder")  # ITI-65; ITI-66, ITI-67, ITI-68
 
 Handler = Callable[[Request, ApiServices, RequestContext], Awaitable[Response]]
 
@@ -127,9 +129,9 @@ async def _metadata(request: Request, services: ApiServices, ctx: RequestContext
     statement = capability_statement(services.fhir, ctx, services.validation)
     if services.xds is not None:  # the registry view: DocumentReference (ITI-67) and Binary (ITI-68)
         rest = statement["rest"][0]
-        rest["resource"].extend(capability_entries())
+        rest["resource"].extend([*capability_entries(), mhd_list_entry()])
         rest["resource"].sort(key=lambda entry: entry["type"])
-        statement["instantiates"] = [MHD_RECIPIENT]
+        statement["instantiates"] = [f"{MHD_CAPABILITIES}/IHE.MHD.{actor}" for actor in MHD_ACTORS]
         for interaction in rest["interaction"]:
             if interaction["code"] == "transaction":
                 interaction["documentation"] = (

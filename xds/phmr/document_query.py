@@ -132,7 +132,9 @@ def _cx(system: str | None, value: str | None, name: str) -> CX:
     return CX(id=value, assigning_authority=authority)
 
 
-def _patient(c: Criterion) -> list[PatientParameter]:
+def patient_parameters(c: Criterion) -> list[PatientParameter]:
+    """The patients a ``patient``/``subject`` criterion names (``Patient/<id>``, ``:identifier``, or the chain
+    ``.identifier``); anything else is a 400."""
     found = []
     if c.chain is not None:
         chained = c.chain
@@ -152,6 +154,21 @@ def _patient(c: Criterion) -> list[PatientParameter]:
         else:
             raise _bad(f"{c.code}: give Patient/<id>, :identifier=system|value or .identifier", c.code)
     return found
+
+
+def took_patient(c: Criterion, patients: list[PatientParameter], message_id: str) -> bool:
+    """What every registry view does first with a criterion: a ``patient``/``subject`` one goes to
+    ``patients`` (True); any other with a modifier is a 400 (the registry has no modifiers)."""
+    if c.code in ("patient", "subject"):
+        patients.extend(patient_parameters(c))
+        return True
+    if c.modifier is not Modifier.NONE:
+        raise InvalidInputError(
+            f"{c.code}:{c.modifier.value} is not supported on the registry view",
+            expression=c.code,
+            message_id=message_id,
+        )
+    return False
 
 
 def _codes(c: Criterion) -> tuple[QueryCode, ...]:
@@ -202,18 +219,14 @@ class _Builder:
     selected: bool = False  # identifier / _id given (once: repeating would mean AND of different ids)
 
     def add(self, c: Criterion) -> None:
-        if c.code in ("patient", "subject"):
-            self.patients.extend(_patient(c))
+        if took_patient(c, self.patients, _MESSAGE):
             return
-        if c.modifier is not Modifier.NONE:
-            raise _bad(f"{c.code}:{c.modifier.value} is not supported on the registry view", c.code)
         if c.code in _FIELDS:
             self.codes.setdefault(c.code, []).append(_codes(c))
         elif c.code == "status":
             self._status(c)
         elif c.code == "date":
-            prefix, low, high = _bounds(c)
-            self.creation = _narrow(self.creation, *_range(prefix, low, high))
+            self.creation = time_range(self.creation, c)
         elif c.code == "period":
             self._period(c)
         elif c.code in ("identifier", "_id") and self.selected:
@@ -268,6 +281,12 @@ def _range(prefix: Prefix, low: int, high: int) -> tuple[int | None, int | None]
             return None, low
         case _:
             return low, high
+
+
+def time_range(current: TimeRange | None, c: Criterion) -> TimeRange:
+    """``current`` (a DTM range) narrowed by one date criterion (prefix eq, ge, gt, le or lt)."""
+    prefix, low, high = _bounds(c)
+    return _narrow(current, *_range(prefix, low, high))
 
 
 def translate(
@@ -331,21 +350,26 @@ def translate(
     )
 
 
+def registry_view_entry(resource_type: str, parameters: Sequence[tuple[str, str]]) -> dict[str, object]:
+    """The CapabilityStatement ``rest.resource`` entry of a read-only view of the registry (read, search)."""
+    return {
+        "type": resource_type,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchParam": [{"name": name, "type": kind} for name, kind in parameters],
+    }
+
+
 def capability_entries() -> list[dict[str, object]]:
     """CapabilityStatement ``rest.resource`` entries of the registry view: DocumentReference (MHD ITI-67
     Document Responder: read and search) and Binary (ITI-68: read of the document bytes)."""
     return [
-        {
-            "type": "DocumentReference",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "no-version",
-            "readHistory": False,
-            "updateCreate": False,
-            "conditionalCreate": False,
-            "conditionalUpdate": False,
-            "conditionalDelete": "not-supported",
-            "searchParam": [{"name": name, "type": kind} for name, kind in SEARCH_PARAMETERS],
-        },
+        registry_view_entry("DocumentReference", SEARCH_PARAMETERS),
         {
             "type": "Binary",
             "interaction": [{"code": "read"}],
@@ -361,5 +385,9 @@ __all__ = [
     "PatientParameter",
     "PatientSource",
     "capability_entries",
+    "patient_parameters",
+    "registry_view_entry",
+    "time_range",
+    "took_patient",
     "translate",
 ]

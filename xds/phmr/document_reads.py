@@ -29,7 +29,7 @@ from hub.storage.engines import StorageEngine
 from xds.codes import AssociationType
 from xds.hl7v2 import CX
 from xds.model import DocumentEntry
-from xds.phmr.document_query import DocumentSearch, PatientSource, translate
+from xds.phmr.document_query import DocumentSearch, PatientParameter, PatientSource, translate
 from xds.phmr.document_reference import CPR_OID, RELATION_CODES, document_reference, entry_uuid_of
 from xds.services import entries_txn, patient_key
 
@@ -79,7 +79,11 @@ async def read_entry_txn(
 
 
 async def _patient_txn(conn: AsyncConnection, search: DocumentSearch) -> CX | None:
-    parameter = search.patient
+    return await patient_cx_txn(conn, search.patient)
+
+
+async def patient_cx_txn(conn: AsyncConnection, parameter: PatientParameter | None) -> CX | None:
+    """The CX of a patient search parameter: given, or the CPR of the hub Patient it names (None: no CPR)."""
     if parameter is None:
         return None
     if parameter.source is PatientSource.IDENTIFIER:
@@ -228,6 +232,7 @@ def _url(base: str, params: Sequence[tuple[str, str]]) -> str:
 __all__ = [
     "FoundDocuments",
     "find_entries_txn",
+    "patient_cx_txn",
     "read_document_reference",
     "read_entry_txn",
     "relations_txn",

@@ -31,6 +31,7 @@ KEPT_ELEMENTS: Final[dict[str, tuple[str, ...]]] = {
     "Consent": ("status", "scope", "category"),
     "Device": ("status",),
     "DocumentReference": ("status", "content"),
+    "List": ("status", "mode"),
     "Observation": ("status", "code"),
     "Organization": ("active",),
     "Patient": ("active", "deceased", "link"),

@@ -357,6 +357,22 @@ _DOCUMENT_REFERENCE: list[Row] = [
     ("subject", REFERENCE, "DocumentReference.subject", ("Device", "Group", "Patient", "Practitioner")),
     ("type", TOKEN, "DocumentReference.type", ANY, "clinical-type"),
 ]
+
+# List: the MHD ITI-66 view of SubmissionSets and Folders (xds.mhd), never stored as FHIR resources
+_LIST: list[Row] = [
+    ("code", TOKEN, "List.code", ANY, "clinical-code"),
+    ("date", DATE, "List.date", ANY, "clinical-date"),
+    ("empty-reason", TOKEN, "List.emptyReason"),
+    ("encounter", REFERENCE, "List.encounter", ("Encounter",), "clinical-encounter"),
+    ("identifier", TOKEN, "List.identifier", ANY, "clinical-identifier"),
+    ("item", REFERENCE, "List.entry.item", ANY),
+    ("notes", STRING, "List.note.text"),
+    ("patient", REFERENCE, "List.subject.where(resolve() is Patient)", ("Patient",), "clinical-patient"),
+    ("source", REFERENCE, "List.source", ("Device", "Patient", "Practitioner", "PractitionerRole")),
+    ("status", TOKEN, "List.status"),
+    ("subject", REFERENCE, "List.subject", ("Device", "Group", "Location", "Patient")),
+    ("title", STRING, "List.title"),
+]
 # fmt: on
 
 #: Resource type -> its rows, common parameters included.
@@ -369,6 +385,7 @@ R4_PARAMETERS: Final[dict[str, list[Row]]] = {
         "Consent": _CONSENT,
         "Device": _DEVICE,
         "DocumentReference": _DOCUMENT_REFERENCE,
+        "List": _LIST,
         "Observation": _OBSERVATION,
         "Organization": _ORGANIZATION,
         "Patient": _PATIENT,

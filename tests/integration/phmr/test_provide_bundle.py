@@ -507,6 +507,9 @@ async def test_the_capability_statement_names_the_document_recipient(
 ) -> None:
     http, _ = hub
     statement = (await http.get("/fhir/metadata")).json()
-    assert statement["instantiates"] == [MHD + "CapabilityStatement/IHE.MHD.DocumentRecipient"]
+    assert statement["instantiates"] == [
+        MHD + "CapabilityStatement/IHE.MHD.DocumentRecipient",
+        MHD + "CapabilityStatement/IHE.MHD.DocumentResponder",
+    ]
     interactions = {i["code"]: i for i in statement["rest"][0]["interaction"]}
     assert "ITI-65" in interactions["transaction"]["documentation"]

@@ -35,7 +35,7 @@ _SKIPPED_FROM_CORE = {  # defined on extension pages rather than in the core reg
 def test_covers_every_served_type() -> None:
     registry = default_registry()
     assert registry.resource_types == SUPPORTED_RESOURCE_TYPES
-    assert len(SUPPORTED_RESOURCE_TYPES) == 15
+    assert len(SUPPORTED_RESOURCE_TYPES) == 16
     for resource_type in SUPPORTED_RESOURCE_TYPES:
         codes = {d.code for d in registry.for_type(resource_type)}
         assert {"_id", "_lastUpdated", "_profile", "_security", "_source", "_tag"} <= codes
