@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import InvalidInputError, NotFoundError
+from hub.core.issues import Issue, IssueSeverity, IssueType, operation_outcome
 from hub.core.registry_query import AssociationFilter, Selection
 from hub.core.search import Criterion, TokenQuery
 from hub.fhir import AccessDecision, Action, AuditEntry, FhirService, RequestContext
@@ -55,6 +56,12 @@ _MESSAGE = "TH-LIST-SEARCH"
 _KINDS = ("submissionset", "folder")
 _STATUSES = {"current": AvailabilityStatus.APPROVED, "retired": AvailabilityStatus.DEPRECATED}
 _NO_PATIENT = CX(id="-", assigning_authority="0")
+WITHHELD = Issue(
+    IssueSeverity.WARNING,
+    IssueType.SUPPRESSED,
+    "some data may have been withheld according to the patient's consent",
+    message_id="TH-CONSENT-WITHHELD",
+)
 SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("patient", "reference"),
     ("subject", "reference"),
@@ -178,8 +185,17 @@ def translate(
 
 
 async def _found_txn(
-    conn: AsyncConnection, engine: StorageEngine, search: ListSearch, decision: AccessDecision, limit: int
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    search: ListSearch,
+    decision: AccessDecision,
+    limit: int,
+    *,
+    with_consent: bool = True,
 ) -> list[SubmissionSet | Folder]:
+    """SubmissionSets then Folders matching ``search`` (at most ``limit`` of each kind);
+    ``with_consent=False`` only tells whether consent withheld any (nothing found so is ever shown)."""
+    consent = decision.consent if with_consent else None
     if search.impossible:
         return []
     patient = await patient_cx_txn(conn, search.patient)
@@ -203,7 +219,7 @@ async def _found_txn(
         f = dataclasses.replace(
             find_submission_sets_filter(query), patient_key=key, selection=search.selection
         )
-        rows = await find_submission_sets_txn(conn, engine, f, consent=decision.consent, limit=limit)
+        rows = await find_submission_sets_txn(conn, engine, f, consent=consent, limit=limit)
         found.extend(o for o in decode(rows) if isinstance(o, SubmissionSet))
     if "folder" in search.kinds and not search.source_ids:
         folder_query = FindFoldersQuery(
@@ -215,7 +231,7 @@ async def _found_txn(
         f2 = dataclasses.replace(
             find_folders_filter(folder_query), patient_key=key, selection=search.selection
         )
-        rows = await find_folders_txn(conn, f2, consent=decision.consent, limit=limit)
+        rows = await find_folders_txn(conn, f2, consent=consent, limit=limit)
         found.extend(o for o in decode(rows) if isinstance(o, Folder))
     return found
 
@@ -291,15 +307,27 @@ async def read_list(fhir: FhirService, ctx: RequestContext, resource_id_: str) -
     return resource
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    resources: list[dict[str, Any]]
+    patient_keys: tuple[str, ...]
+    more: bool
+    withheld: bool  # consent hid at least one match (the search says so, never what)
+
+
 async def _search_txn(
     conn: AsyncConnection, engine: StorageEngine, search: ListSearch, decision: AccessDecision
-) -> tuple[list[dict[str, Any]], list[str], bool]:
+) -> _Page:
     wanted = search.offset + search.count
     found = await _found_txn(conn, engine, search, decision, limit=wanted + 1)
     page = found[search.offset : wanted]
     resources = [_render(o, await _members_txn(conn, engine, o, decision)) for o in page]
-    keys = sorted({k for o in page if (k := patient_key(o.patient_id))})
-    return resources, keys, len(found) > wanted
+    keys = tuple(sorted({k for o in page if (k := patient_key(o.patient_id))}))
+    withheld = False
+    if decision.consent is not None:
+        unfiltered = await _found_txn(conn, engine, search, decision, limit=wanted + 1, with_consent=False)
+        withheld = len(unfiltered) > len(found)
+    return _Page(resources, keys, len(found) > wanted, withheld)
 
 
 async def search_lists(
@@ -311,26 +339,29 @@ async def search_lists(
     search = translate(
         fhir, params, default_count=settings.default_page_size, max_count=settings.max_page_size
     )
-    resources, keys, more = await fhir.db.run("list_search", _search_txn, fhir.db.engine, search, decision)
+    page = await fhir.db.run("list_search", _search_txn, fhir.db.engine, search, decision)
     query = urlencode(list(params))
     entry = AuditEntry(
-        Action.SEARCH, "0", RESOURCE, tuple(r["id"] for r in resources), tuple(keys), detail=query
+        Action.SEARCH, "0", RESOURCE, tuple(r["id"] for r in page.resources), page.patient_keys, detail=query
     )
     await fhir.audit.record(ctx, entry, decision)
     base = f"{ctx.base_url}/{RESOURCE}"
     keep = [(n, v) for n, v in params if n != "_offset"]
     links = [{"relation": "self", "url": f"{base}?{query}"}]
-    if more:
+    if page.more:
         next_query = urlencode([*keep, ("_offset", str(search.offset + search.count))])
         links.append({"relation": "next", "url": f"{base}?{next_query}"})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "link": links}
-    if not more:
-        bundle["total"] = search.offset + len(resources) if resources or not search.offset else None
-    if resources:
-        bundle["entry"] = [
-            {"fullUrl": f"{base}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in resources
-        ]
-    return {k: v for k, v in bundle.items() if v is not None}
+    if not page.more and (page.resources or not search.offset):
+        bundle["total"] = search.offset + len(page.resources)
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": f"{base}/{r['id']}", "resource": r, "search": {"mode": "match"}} for r in page.resources
+    ]
+    if page.withheld:
+        entries.append({"resource": operation_outcome([WITHHELD]), "search": {"mode": "outcome"}})
+    if entries:
+        bundle["entry"] = entries
+    return bundle
 
 
 def capability_entry() -> dict[str, object]:

@@ -120,6 +120,7 @@ async def test_a_citizen_sees_only_own_lists_and_reads_are_audited(
     assert (await http.get(f"/fhir/{submission_set}", headers=own)).status_code == 200
     mine = (await http.get("/fhir/List", params=PATIENT, headers=own)).json()
     assert len(_matches(mine)) == 2
+    assert all(e["search"]["mode"] == "match" for e in mine["entry"])  # nothing withheld from the citizen
     stranger = token("citizen", cpr="0101011234", scopes=("patient/*.rs",))
     assert (await http.get(f"/fhir/{submission_set}", headers=stranger)).status_code == 404
     assert _matches((await http.get("/fhir/List", params=PATIENT, headers=stranger)).json()) == []
@@ -150,7 +151,9 @@ async def test_a_blocked_professional_sees_no_lists(
     blocked = await http.post("/fhir/Consent", content=orjson.dumps(block), headers={**FHIR, **citizen})
     assert blocked.status_code == 201, blocked.text
     assert (await http.get(f"/fhir/{submission_set}", headers=doctor)).status_code == 404
-    assert _matches((await http.get("/fhir/List", params=PATIENT, headers=doctor)).json()) == []
+    hidden = (await http.get("/fhir/List", params=PATIENT, headers=doctor)).json()
+    assert _matches(hidden) == []
+    assert "withheld" in json.dumps([e for e in hidden["entry"] if e["search"]["mode"] == "outcome"])
     emergency = token("physician", purpose="emergency", reason="bevidstløs patient", **DOCTOR)
     assert (await http.get(f"/fhir/{submission_set}", headers=emergency)).status_code == 200
 
