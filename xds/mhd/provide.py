@@ -97,8 +97,10 @@ def patient_resolver(fhir: FhirService, ctx: RequestContext) -> PatientResolver:
             return None
         patient = orjson.loads(stored.data) if stored.data else {}
         for identifier in patient.get("identifier") or []:
-            value = identifier.get("value") if isinstance(identifier, dict) else None
-            if identifier.get("system") == f"{OID_PREFIX}{CPR_OID}" and isinstance(value, str) and value:
+            if not isinstance(identifier, dict) or identifier.get("system") != f"{OID_PREFIX}{CPR_OID}":
+                continue
+            value = identifier.get("value")
+            if isinstance(value, str) and value:
                 return CX(id=value, assigning_authority=CPR_OID)
         return None
 
@@ -118,7 +120,10 @@ def complete(entry: DocumentEntry, derived: DocumentEntry | None) -> DocumentEnt
 
 
 async def _patients(provided: ProvideBundle, resolve: PatientResolver) -> dict[str, CX]:
-    subjects = [provided.submission_set.get("subject")]
+    subjects = [
+        provided.submission_set.get("subject"),
+        *(f.resource.get("subject") for f in provided.folders),
+    ]
     for document in provided.documents:
         context = document.resource.get("context")
         source = context.get("sourcePatientInfo") if isinstance(context, dict) else None

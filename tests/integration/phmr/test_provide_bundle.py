@@ -167,11 +167,14 @@ async def test_a_patient_reference_resolves_through_the_hubs_patient(
     assert created.status_code == 201, created.text
     patient_id = created.json()["id"]
     subject = {"reference": f"Patient/{patient_id}"}
-    bundle = provide_bundle(
-        build_phmr(2), reference={"subject": subject}, submission_set={"subject": subject}
-    )
+    listing = {"subject": subject, **_listing("urn:uuid:folder-1")}
+    bundle = provide_bundle(build_phmr(2), reference={"subject": subject}, submission_set=listing)
+    folder = _folder_entry(["urn:uuid:docref-1"])
+    folder["resource"]["subject"] = subject  # the folder names the patient the same way
+    bundle["entry"].append(folder)
     r = await provide(http, bundle)
     assert r.status_code == 200, r.text
+    assert len(locations(r)) == 4
 
 
 async def test_submitted_metadata_is_cross_checked_against_the_header(
