@@ -4,10 +4,12 @@ metadata is cross-checked; bad bundles are precise 4xx errors and store nothing.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ import pytest
 from hub.storage import audit_rows_txn
 from security import AuditAction, AuditOutcome, record_from_bytes
 from security.authentication import OPEN_PRINCIPAL
-from tests.conftest import TESTDATA
+from tests.conftest import TESTDATA, testdata_path
+from tests.integration.conftest import make_settings
 from tests.integration.phmr.conftest import (
     CPR,
     CPR_SYSTEM,
@@ -28,6 +31,7 @@ from tests.integration.phmr.conftest import (
     stored_counts,
 )
 from tests.integration.phmr.test_submit_document import HOSTILE
+from tests.integration.validation.conftest import FHIR_XML, open_hub
 from tests.unit.profiles.cda.phmr_builder import build_phmr
 from tests.xds_calls import query, quoted
 from xds.services import Caller
@@ -516,3 +520,44 @@ async def test_the_capability_statement_names_the_document_recipient(
     ]
     interactions = {i["code"]: i for i in statement["rest"][0]["interaction"]}
     assert "ITI-65" in interactions["transaction"]["documentation"]
+
+
+@pytest.fixture
+async def xml_hub(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """A hub with hl7.fhir.r4.core configured (FHIR XML needs it); skipped without ../shared/testdata."""
+    core = testdata_path("fhir", "packages", "hl7.fhir.r4.core-4.0.1.tgz")
+    settings = make_settings(database_url, tmp_path / "var", validation={"packages": [str(core)]})
+    async with open_hub(settings) as opened:
+        yield opened
+
+
+async def test_an_iti65_bundle_in_fhir_xml_is_registered(xml_hub: tuple[httpx.AsyncClient, Any]) -> None:
+    """With the core package installed, the same bundle sent as FHIR XML gets the same answer, in XML."""
+    http, services = xml_hub
+    codec = services.validation.xml_codec()
+    assert codec is not None
+    body = codec.serialise(provide_bundle(build_phmr(2)))
+    r = await http.post("/fhir", content=body, headers={"content-type": FHIR_XML, "accept": FHIR_XML})
+    assert r.status_code == 200, r.text
+    answer = codec.parse(r.content)
+    assert answer["type"] == "transaction-response"
+    found = [e["response"]["location"] for e in answer["entry"]]
+    assert [x.split("/")[0] for x in found] == ["List", "DocumentReference", "Binary"]
+    assert (await http.get(f"/fhir/{found[2]}")).content == build_phmr(2)
+
+
+async def test_the_same_bundle_sent_twice_at_once_is_stored_once(hub: tuple[httpx.AsyncClient, Any]) -> None:
+    """Two identical submissions race: one is registered, the other is refused whole (its SubmissionSet
+    uniqueId is taken), and nothing of the refused one remains."""
+    http, services = hub
+    bundle = provide_bundle(build_phmr(3))
+    first, second = await asyncio.gather(provide(http, bundle), provide(http, bundle))
+    assert sorted([first.status_code, second.status_code]) == [200, 422], (first.text, second.text)
+    refused = first if first.status_code == 422 else second
+    assert "XDSDuplicateUniqueIdInRegistry" in refused.text or "uniqueId" in refused.text
+    assert await stored_counts(http, services) == {
+        "entries": 1,
+        "observations": 3,
+        "devices": 1,
+        "repository": 1,
+    }
