@@ -44,7 +44,13 @@ from xds.hl7v2 import CX
 from xds.mhd.bundle import LIST_TYPES
 from xds.mhd.list_view import RESOURCE, folder_list, submission_set_list
 from xds.model import Folder, SubmissionSet
-from xds.phmr.document_query import PatientParameter, registry_view_entry, time_range, took_patient
+from xds.phmr.document_query import (
+    UNSUPPORTED_RESULT_PARAMETERS,
+    PatientParameter,
+    registry_view_entry,
+    time_range,
+    took_patient,
+)
 from xds.phmr.document_reads import patient_cx_txn
 from xds.phmr.document_reference import code_system_oid, entry_uuid_of, resource_id, unique_id_of
 from xds.services import entries_by_uuid_txn, patient_key
@@ -148,6 +154,9 @@ def translate(
     """Translate a List search (400 for what the registry cannot answer)."""
     own = ("designationType", "sourceId", "_offset")
     rest = [(n, v) for n, v in params if n not in own]
+    for name, _ in rest:
+        if name.partition(":")[0] in UNSUPPORTED_RESULT_PARAMETERS:
+            raise _bad(f"{name} is not supported on the registry view of List", name)
     request = parse_search_request(fhir.indexer.registry, RESOURCE, rest, local_base=fhir.indexer.local_base)
     if request.unknown:
         raise _bad(f"unknown search parameter(s) for List: {', '.join(sorted(request.unknown))}", "List")

@@ -80,7 +80,8 @@ _DEFAULT_SCHEMES = {
     "setting": "2.16.840.1.113883.6.96",
     "security-label": "2.16.840.1.113883.5.25",
 }
-_UNSUPPORTED_RESULT_PARAMETERS = ("_sort", "_include", "_revinclude", "_elements", "_summary")
+UNSUPPORTED_RESULT_PARAMETERS = ("_sort", "_include", "_revinclude", "_elements", "_summary")
+"""Result parameters the registry views refuse (a 400, never silently ignored)."""
 # A stand-in patient for queries by identifier only; its key is dropped from the storage filter.
 _NO_PATIENT = CX(id="-", assigning_authority="0")
 
@@ -302,7 +303,7 @@ def translate(
     # MHD 4's ``creation`` is not an R4 parameter: it means what ``date`` means here (creationTime)
     rest = [("date" if n == "creation" else n, v) for n, v in params if n not in ("_offset", "_total")]
     for name, _ in rest:
-        if name.partition(":")[0] in _UNSUPPORTED_RESULT_PARAMETERS:
+        if name.partition(":")[0] in UNSUPPORTED_RESULT_PARAMETERS:
             raise _bad(f"{name} is not supported on the registry view of DocumentReference", name)
     request = parse_search_request(registry, RESOURCE, rest, local_base=local_base)
     builder = _Builder()
@@ -381,6 +382,7 @@ def capability_entries() -> list[dict[str, object]]:
 
 __all__ = [
     "SEARCH_PARAMETERS",
+    "UNSUPPORTED_RESULT_PARAMETERS",
     "DocumentSearch",
     "PatientParameter",
     "PatientSource",

@@ -102,6 +102,8 @@ async def test_bad_list_requests_are_clear_errors(hub: tuple[httpx.AsyncClient, 
         ({**PATIENT, "title": "x"}, "not supported on the registry view of List"),
         ({**PATIENT, "nonsense": "1"}, "unknown search parameter"),
         ({**PATIENT, "designationType": "001"}, "system|code"),
+        ({**PATIENT, "_sort": "date"}, "_sort is not supported"),
+        ({**PATIENT, "_include": "List:item"}, "_include is not supported"),
     ):
         r = await http.get("/fhir/List", params=params)
         assert r.status_code == 400, (params, r.text)
