@@ -31,166 +31,32 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.core.errors import InvalidInputError, NotFoundError
+from hub.core.errors import NotFoundError
 from hub.core.issues import Issue, IssueSeverity, IssueType, operation_outcome
 from hub.core.registry_query import AssociationFilter, Selection
-from hub.core.search import Criterion, TokenQuery
 from hub.fhir import AccessDecision, Action, AuditEntry, FhirService, RequestContext
-from hub.fhir.search import parse_search_request
 from hub.storage import associations_txn, find_folders_txn, find_submission_sets_txn
 from hub.storage.engines import StorageEngine
 from xds.codes import AssociationType, AvailabilityStatus
-from xds.hl7v2 import CX
-from xds.mhd.bundle import LIST_TYPES
+from xds.mhd.list_query import KINDS, NO_PATIENT, SEARCH_PARAMETERS, ListSearch, translate
 from xds.mhd.list_view import RESOURCE, folder_list, submission_set_list
 from xds.model import Folder, SubmissionSet
 from xds.phmr.document_query import (
-    UNSUPPORTED_RESULT_PARAMETERS,
-    PatientParameter,
     registry_view_entry,
-    time_range,
-    took_patient,
 )
 from xds.phmr.document_reads import patient_cx_txn
-from xds.phmr.document_reference import code_system_oid, entry_uuid_of, resource_id, unique_id_of
+from xds.phmr.document_reference import entry_uuid_of, resource_id
 from xds.services import entries_by_uuid_txn, patient_key
 from xds.services.query_filters import find_folders_filter, find_submission_sets_filter
 from xds.services.registry_rows import decode
-from xds.stored_queries import CodeFilter, FindFoldersQuery, FindSubmissionSetsQuery, QueryCode, TimeRange
+from xds.stored_queries import CodeFilter, FindFoldersQuery, FindSubmissionSetsQuery
 
-_MESSAGE = "TH-LIST-SEARCH"
-_KINDS = ("submissionset", "folder")
-_STATUSES = {"current": AvailabilityStatus.APPROVED, "retired": AvailabilityStatus.DEPRECATED}
-_NO_PATIENT = CX(id="-", assigning_authority="0")
 WITHHELD = Issue(
     IssueSeverity.WARNING,
     IssueType.SUPPRESSED,
     "some data may have been withheld according to the patient's consent",
     message_id="TH-CONSENT-WITHHELD",
 )
-SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
-    ("patient", "reference"),
-    ("subject", "reference"),
-    ("code", "token"),
-    ("status", "token"),
-    ("date", "date"),
-    ("designationType", "token"),
-    ("sourceId", "token"),
-    ("identifier", "token"),
-    ("_id", "token"),
-)
-
-
-def _bad(message: str, name: str) -> InvalidInputError:
-    return InvalidInputError(message, expression=name, message_id=_MESSAGE)
-
-
-@dataclass(frozen=True, slots=True)
-class ListSearch:
-    kinds: frozenset[str]
-    patient: PatientParameter | None
-    statuses: frozenset[AvailabilityStatus]
-    dates: TimeRange | None
-    designations: tuple[QueryCode, ...]
-    source_ids: tuple[str, ...]
-    selection: Selection | None
-    count: int
-    offset: int
-    impossible: bool = False
-
-
-def _values(params: Sequence[tuple[str, str]], name: str) -> list[str]:
-    return [v for raw in (value for key, value in params if key == name) for v in raw.split(",") if v]
-
-
-def _designations(params: Sequence[tuple[str, str]]) -> tuple[QueryCode, ...]:
-    codes = []
-    for token in _values(params, "designationType"):
-        system, sep, code = token.partition("|")
-        if not sep or not system or not code:
-            raise _bad("designationType: give system|code", "designationType")
-        codes.append(QueryCode(code, code_system_oid(system)))
-    return tuple(codes)
-
-
-@dataclass(slots=True)
-class _Builder:
-    kinds: set[str] = dataclasses.field(default_factory=lambda: set(_KINDS))
-    patients: list[PatientParameter] = dataclasses.field(default_factory=list)
-    statuses: set[AvailabilityStatus] | None = None
-    dates: TimeRange | None = None
-    entry_uuids: list[str] = dataclasses.field(default_factory=list)
-    unique_ids: list[str] = dataclasses.field(default_factory=list)
-
-    def add(self, c: Criterion) -> None:
-        if took_patient(c, self.patients, _MESSAGE):
-            return
-        tokens = [v for v in c.values if isinstance(v, TokenQuery) and v.code]
-        if c.code == "code":
-            if any(t.system not in (None, LIST_TYPES) or t.code not in _KINDS for t in tokens):
-                raise _bad(f"code: {LIST_TYPES}|submissionset or |folder", c.code)
-            self.kinds &= {t.code for t in tokens}
-        elif c.code == "status":
-            wanted = {_STATUSES[t.code] for t in tokens if t.code in _STATUSES}
-            self.statuses = wanted if self.statuses is None else self.statuses & wanted
-        elif c.code == "date":
-            self.dates = time_range(self.dates, c)
-        elif c.code in ("identifier", "_id"):
-            for token in tokens:
-                value = token.code or ""
-                if c.code == "_id":
-                    self.entry_uuids.append(entry_uuid_of(value))
-                elif value.lower().startswith("urn:uuid:"):
-                    self.entry_uuids.append(value)
-                else:
-                    self.unique_ids.append(unique_id_of(token.system, value))
-        else:
-            raise _bad(f"search parameter {c.code!r} is not supported on the registry view of List", c.code)
-
-
-def translate(
-    fhir: FhirService, params: Sequence[tuple[str, str]], *, default_count: int, max_count: int
-) -> ListSearch:
-    """Translate a List search (400 for what the registry cannot answer)."""
-    own = ("designationType", "sourceId", "_offset")
-    rest = [(n, v) for n, v in params if n not in own]
-    for name, _ in rest:
-        if name.partition(":")[0] in UNSUPPORTED_RESULT_PARAMETERS:
-            raise _bad(f"{name} is not supported on the registry view of List", name)
-    request = parse_search_request(fhir.indexer.registry, RESOURCE, rest, local_base=fhir.indexer.local_base)
-    if request.unknown:
-        raise _bad(f"unknown search parameter(s) for List: {', '.join(sorted(request.unknown))}", "List")
-    builder = _Builder()
-    for criterion in request.criteria:
-        builder.add(criterion)
-    if len(builder.patients) > 1:
-        raise _bad("give one patient", "patient")
-    selection = (
-        Selection(entry_uuids=tuple(builder.entry_uuids), unique_ids=tuple(builder.unique_ids))
-        if builder.entry_uuids or builder.unique_ids
-        else None
-    )
-    if not builder.patients and selection is None:
-        raise _bad("a List search needs patient (or patient.identifier), identifier or _id", "patient")
-    statuses = builder.statuses if builder.statuses is not None else {AvailabilityStatus.APPROVED}
-    offset_text = [v for n, v in params if n == "_offset"]
-    try:
-        offset = int(offset_text[-1]) if offset_text else 0
-    except ValueError as exc:
-        raise _bad("_offset must be a whole number", "_offset") from exc
-    count = min(request.count if request.count is not None else default_count, max_count)
-    return ListSearch(
-        kinds=frozenset(builder.kinds),
-        patient=builder.patients[0] if builder.patients else None,
-        statuses=frozenset(statuses),
-        dates=builder.dates,
-        designations=_designations(params),
-        source_ids=tuple(v.removeprefix("urn:oid:") for v in _values(params, "sourceId")),
-        selection=selection,
-        count=max(count, 0),
-        offset=max(offset, 0),
-        impossible=not statuses or not builder.kinds,
-    )
 
 
 async def _found_txn(
@@ -219,7 +85,7 @@ async def _found_txn(
     found: list[SubmissionSet | Folder] = []
     if "submissionset" in search.kinds:
         query = FindSubmissionSetsQuery(
-            patient_id=patient or _NO_PATIENT,
+            patient_id=patient or NO_PATIENT,
             statuses=search.statuses,
             source_ids=search.source_ids,
             submission_time=search.dates,
@@ -232,7 +98,7 @@ async def _found_txn(
         found.extend(o for o in decode(rows) if isinstance(o, SubmissionSet))
     if "folder" in search.kinds and not search.source_ids:
         folder_query = FindFoldersQuery(
-            patient_id=patient or _NO_PATIENT,
+            patient_id=patient or NO_PATIENT,
             statuses=search.statuses,
             last_update_time=search.dates,
             codes=designations,
@@ -270,7 +136,7 @@ async def _members_txn(
     return members
 
 
-_ANY_FOLDER = FindFoldersQuery(patient_id=_NO_PATIENT, statuses=frozenset(AvailabilityStatus))
+_ANY_FOLDER = FindFoldersQuery(patient_id=NO_PATIENT, statuses=frozenset(AvailabilityStatus))
 
 
 def _render(owner: SubmissionSet | Folder, members: list[str]) -> dict[str, Any]:
@@ -285,7 +151,7 @@ async def _read_txn(
     conn: AsyncConnection, engine: StorageEngine, entry_uuid: str, decision: AccessDecision
 ) -> tuple[dict[str, Any], str | None] | None:
     search = ListSearch(
-        kinds=frozenset(_KINDS),
+        kinds=frozenset(KINDS),
         patient=None,
         statuses=frozenset(AvailabilityStatus),
         dates=None,
@@ -378,4 +244,4 @@ def capability_entry() -> dict[str, object]:
     return registry_view_entry(RESOURCE, SEARCH_PARAMETERS)
 
 
-__all__ = ["SEARCH_PARAMETERS", "capability_entry", "read_list", "search_lists", "translate"]
+__all__ = ["capability_entry", "read_list", "search_lists"]

@@ -1,4 +1,4 @@
-"""MHD resources read back into XDS metadata: the inverse of the DocumentReference view.
+"""MHD DocumentReferences read back into XDS DocumentEntries: the inverse of the DocumentReference view.
 
 DocumentReference -> DocumentEntry follows the table in :mod:`xds.phmr.document_reference`; in addition
 ``content.attachment.creation`` is creationTime (``date`` only when it is absent), ``authenticator`` is
@@ -8,13 +8,7 @@ Organization, or a reference with an identifier) become one XDS Author: the firs
 organisation and the people's e-mail addresses and phone numbers (authorTelecommunication).
 ``relatesTo`` becomes RPLC / XFRM / APND / signs associations to existing entries.
 
-A Folder List gives uniqueId and entryUUID as a SubmissionSet does, codeList (``ihe-designationType``, one
-or more), patientId (``subject``), title and comments (``note``).
-
-The SubmissionSet List (https://profiles.ihe.net/ITI/MHD/StructureDefinition-IHE.MHD.Minimal.SubmissionSet.html)
-gives uniqueId (identifier typed ``uniqueId``), entryUUID (identifier typed ``entryUUID``), sourceId
-(extension ``ihe-sourceId``), contentTypeCode (``ihe-designationType``), intendedRecipient, submissionTime
-(``date``), title, comments (``note``) and the author (``source`` and its ``ihe-authorOrg`` extension).
+The SubmissionSet and Folder Lists are read by :mod:`xds.mhd.list_metadata`.
 
 A subject is a Patient reference by identifier (``urn:oid:1.2.208.176.1.2|<CPR>``) or a literal
 ``Patient/<id>`` the caller resolved to one (``patients``).
@@ -29,7 +23,7 @@ from xds.codes import AssociationType, AvailabilityStatus
 from xds.hl7v2 import CX
 from xds.mhd import fhir_values as fv
 from xds.mhd.fhir_values import MhdInputError
-from xds.model import Association, Author, DocumentEntry, Folder, InternationalString, SubmissionSet
+from xds.model import Association, Author, DocumentEntry
 from xds.phmr.document_reference import UUID_PREFIX
 
 MHD_EXT = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/"
@@ -79,7 +73,7 @@ def _contained(resource: dict[str, Any], reference: object) -> dict[str, Any] | 
     return None
 
 
-def _target(resource: dict[str, Any], reference: object) -> dict[str, Any]:
+def referenced(resource: dict[str, Any], reference: object) -> dict[str, Any]:
     """A referenced resource: the contained one, else the reference itself (identifier + display)."""
     found = _contained(resource, reference)
     if found is not None:
@@ -106,11 +100,11 @@ def authors(resource: dict[str, Any], references: object, where: str) -> tuple[A
     institutions: list[str] = []
     telecoms: list[str] = []
     for reference in references:
-        target = _target(resource, reference)
+        target = referenced(resource, reference)
         kind = target.get("resourceType")
         if kind == "PractitionerRole":
             for part in ("practitioner", "organization"):
-                inner = _target(resource, target.get(part))
+                inner = referenced(resource, target.get(part))
                 if inner:
                     inner.setdefault(
                         "resourceType", "Practitioner" if part == "practitioner" else "Organization"
@@ -196,7 +190,8 @@ def _reference_ids(related: object, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _object(value: object) -> dict[str, Any]:
+def json_object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (absent or malformed optional parts)."""
     return value if isinstance(value, dict) else {}
 
 
@@ -212,14 +207,14 @@ def document_entry(
     content = resource["content"][0]
     attachment = content["attachment"]
     a = f"{where}.content[0].attachment"
-    context: dict[str, Any] = _object(resource.get("context"))
-    period: dict[str, Any] = _object(context.get("period"))
+    context: dict[str, Any] = json_object(resource.get("context"))
+    period: dict[str, Any] = json_object(context.get("period"))
     category = resource.get("category")
     source_id, source_info = _source_patient(
         resource, context, f"{where}.context.sourcePatientInfo", patients
     )
     authenticator = (
-        _target(resource, resource.get("authenticator")) if resource.get("authenticator") else None
+        referenced(resource, resource.get("authenticator")) if resource.get("authenticator") else None
     )
     legal = fv.person(authenticator) if authenticator else None
     return DocumentEntry(
@@ -277,14 +272,7 @@ def relations(resource: dict[str, Any], entry_id: str, where: str) -> list[Assoc
     return out
 
 
-def _extension(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
-    for extension in resource.get("extension") or []:
-        if isinstance(extension, dict) and extension.get("url") == MHD_EXT + name:
-            return extension
-    return None
-
-
-def _typed_identifier(resource: dict[str, Any], kind: str) -> dict[str, Any] | None:
+def typed_identifier(resource: dict[str, Any], kind: str) -> dict[str, Any] | None:
     for identifier in resource.get("identifier") or []:
         if not isinstance(identifier, dict):
             continue
@@ -299,7 +287,7 @@ def _typed_identifier(resource: dict[str, Any], kind: str) -> dict[str, Any] | N
 
 def entry_uuid(resource: dict[str, Any], where: str) -> str | None:
     """The entryUUID the source assigned (identifier typed ``entryUUID``, or an official urn:uuid one)."""
-    identifier = _typed_identifier(resource, "entryUUID")
+    identifier = typed_identifier(resource, "entryUUID")
     if identifier is None:
         identifier = next(
             (
@@ -319,96 +307,16 @@ def entry_uuid(resource: dict[str, Any], where: str) -> str | None:
     return value
 
 
-def _unique_id(resource: dict[str, Any], where: str) -> str | None:
-    unique = _typed_identifier(resource, "uniqueId") or next(
-        (i for i in resource.get("identifier") or [] if isinstance(i, dict) and i.get("use") == "usual"), None
-    )
-    if unique is None:
-        raise MhdInputError(
-            f"{where}.identifier needs the uniqueId (identifier type uniqueId)", f"{where}.identifier"
-        )
-    return fv.unique_id(unique, f"{where}.identifier")
-
-
-def _notes(resource: dict[str, Any], where: str) -> InternationalString | None:
-    notes = [
-        str(n["text"])
-        for n in resource.get("note") or []
-        if isinstance(n, dict) and isinstance(n.get("text"), str)
-    ]
-    return fv.localized("\n".join(notes), f"{where}.note") if notes else None
-
-
-def folder(resource: dict[str, Any], folder_id: str, where: str, patients: Mapping[str, CX]) -> Folder:
-    """The Folder of a folder List (see the module docstring)."""
-    designations = [
-        e.get("valueCodeableConcept")
-        for e in resource.get("extension") or []
-        if isinstance(e, dict) and e.get("url") == MHD_EXT + "ihe-designationType"
-    ]
-    return Folder(
-        entry_uuid=folder_id,
-        availability_status=AvailabilityStatus.APPROVED,
-        unique_id=_unique_id(resource, where),
-        patient_id=subject(resource.get("subject"), f"{where}.subject", patients),
-        codes=fv.codes(designations, f"{where}.extension(ihe-designationType)"),
-        title=fv.localized(resource.get("title"), f"{where}.title"),
-        comments=_notes(resource, where),
-    )
-
-
-def submission_set(
-    resource: dict[str, Any], set_id: str, where: str, patients: Mapping[str, CX], submission_time: str
-) -> SubmissionSet:
-    """The SubmissionSet of the List (module docstring); ``submission_time`` when ``date`` is absent."""
-    unique_id = _unique_id(resource, where)
-    source = _extension(resource, "ihe-sourceId")
-    source_value = (source or {}).get("valueIdentifier", {}).get("value")
-    if not isinstance(source_value, str) or not source_value:
-        raise MhdInputError(
-            f"{where} needs the extension ihe-sourceId (the source's OID)", f"{where}.extension"
-        )
-    designation = _extension(resource, "ihe-designationType")
-    recipients = [
-        e.get("valueReference")
-        for e in resource.get("extension") or []
-        if isinstance(e, dict) and e.get("url") == MHD_EXT + "ihe-intendedRecipient"
-    ]
-    source_ref = _object(resource.get("source"))
-    # ihe-authorOrg sits on List.source (MHD 4.x) or, in older bundles, on the List itself
-    author_org = _extension(source_ref, "ihe-authorOrg") or _extension(resource, "ihe-authorOrg") or {}
-    author_refs = [r for r in (source_ref, author_org.get("valueReference")) if r]
-    return SubmissionSet(
-        entry_uuid=set_id,
-        availability_status=AvailabilityStatus.APPROVED,
-        unique_id=unique_id,
-        source_id=source_value.removeprefix("urn:oid:"),
-        patient_id=subject(resource.get("subject"), f"{where}.subject", patients),
-        submission_time=fv.dtm(resource.get("date"), f"{where}.date") or submission_time,
-        content_type_code=fv.code((designation or {}).get("valueCodeableConcept"), f"{where}.extension"),
-        authors=authors(resource, author_refs, f"{where}.source"),
-        intended_recipients=tuple(_recipient(resource, r) for r in recipients if _recipient(resource, r)),
-        title=fv.localized(resource.get("title"), f"{where}.title"),
-        comments=_notes(resource, where),
-    )
-
-
-def _recipient(resource: dict[str, Any], reference: object) -> str:
-    """intendedRecipient as XON (organisation) or ``|XCN`` (person), ITI TF-3 4.2.3.3.5."""
-    target = _target(resource, reference)
-    if target.get("resourceType") == "Organization":
-        xon = fv.organisation(target)
-        return xon.format() if xon else ""
-    xcn = fv.person(target)
-    return f"|{xcn.format()}" if xcn else ""
-
-
 __all__ = [
+    "IDENTIFIER_TYPES",
+    "MHD_EXT",
+    "authors",
     "document_entry",
     "entry_uuid",
-    "folder",
+    "json_object",
     "literal_patient",
+    "referenced",
     "relations",
     "subject",
-    "submission_set",
+    "typed_identifier",
 ]

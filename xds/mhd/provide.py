@@ -40,7 +40,8 @@ from xds.hl7v2 import CX
 from xds.messages import ProvideAndRegisterRequest
 from xds.mhd.bundle import ProvideBundle, read_provide_bundle
 from xds.mhd.displays import with_displays
-from xds.mhd.metadata import document_entry, entry_uuid, folder, literal_patient, relations, submission_set
+from xds.mhd.list_metadata import folder, submission_set
+from xds.mhd.metadata import document_entry, entry_uuid, literal_patient, relations
 from xds.model import Association, DocumentEntry, Folder, RegistryObjectList, SubmitObjectsRequest
 from xds.mtom import MimePart
 from xds.phmr.document_reference import CPR_OID, OID_PREFIX, UUID_PREFIX, resource_id

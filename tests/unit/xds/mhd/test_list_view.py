@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from xds.codes import AvailabilityStatus
 from xds.hl7v2 import CX
+from xds.mhd.list_metadata import folder, submission_set
 from xds.mhd.list_view import folder_list, submission_set_list
-from xds.mhd.metadata import folder, submission_set
 from xds.model import Author, Code, Folder, InternationalString, SubmissionSet
 
 CPR = CX(id="2512484916", assigning_authority="1.2.208.176.1.2")

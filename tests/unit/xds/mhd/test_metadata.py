@@ -12,7 +12,8 @@ from xds.codes import AssociationType, AvailabilityStatus
 from xds.hl7v2 import CX
 from xds.mhd import MhdInputError, is_provide_bundle, read_provide_bundle
 from xds.mhd.displays import with_displays
-from xds.mhd.metadata import document_entry, folder, relations, submission_set
+from xds.mhd.list_metadata import folder, submission_set
+from xds.mhd.metadata import document_entry, relations
 from xds.mhd.provide import complete
 from xds.model import Code, DocumentEntry, InternationalString
 
