@@ -12,17 +12,15 @@ document, valid base64.  Other resources (a Patient to create, say) are refused 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
 from hub.core.errors import InvalidInputError
-from xds.mhd.fhir_values import MhdInputError
+from xds.mhd.fhir_values import MESSAGE_ID, MhdInputError
+from xds.phmr.submission import inline_document
 
 LIST_TYPES = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"
 PROFILE_PREFIX = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD."
-_MESSAGE = "TH-MHD-ITI65"
 _ALLOWED = ("List", "DocumentReference", "Binary")
 
 
@@ -91,7 +89,7 @@ def is_provide_bundle(resource: dict[str, Any]) -> bool:
 
 
 def _bad(message: str, expression: str = "Bundle") -> InvalidInputError:
-    return InvalidInputError(message, expression=expression, message_id=_MESSAGE)
+    return InvalidInputError(message, expression=expression, message_id=MESSAGE_ID)
 
 
 def _entries(bundle: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -127,15 +125,6 @@ def _entries(bundle: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _decoded(data: object, where: str) -> bytes:
-    if not isinstance(data, str) or not data:
-        raise MhdInputError(f"{where} has no base64 data", where)
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise _bad(f"{where} is not valid base64", where) from exc
-
-
 def _content(
     index: int, resource: dict[str, Any], binaries: dict[str, tuple[int, dict[str, Any]]], used: set[str]
 ) -> tuple[bytes, str | None, int | None]:
@@ -150,7 +139,7 @@ def _content(
     if "data" in attachment:
         mime = attachment.get("contentType")
         return (
-            _decoded(attachment["data"], f"{where}[0].attachment.data"),
+            inline_document(attachment["data"], f"{where}[0].attachment.data", message_id=MESSAGE_ID),
             mime if isinstance(mime, str) else None,
             None,
         )
@@ -173,7 +162,9 @@ def _content(
             f"{where}[0].attachment.contentType {stated!r} differs from the Binary's contentType {mime!r}",
             f"{where}[0].attachment.contentType",
         )
-    data = _decoded(binary.get("data"), f"Bundle.entry[{binary_index}].resource.data")
+    data = inline_document(
+        binary.get("data"), f"Bundle.entry[{binary_index}].resource.data", message_id=MESSAGE_ID
+    )
     return data, mime if isinstance(mime, str) else None, binary_index
 
 

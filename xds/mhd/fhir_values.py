@@ -9,17 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from hub.core.errors import ValidationFailedError
 from hub.core.issues import Issue, IssueSeverity, IssueType
+from xds.dtm import dtm_from_datetime
 from xds.hl7v2 import CX, XCN, XON
 from xds.model import Code, InternationalString
 from xds.phmr.document_reference import OID_PREFIX, code_system_oid, unique_id_of
 
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
-_MESSAGE = "TH-MHD-ITI65"
+MESSAGE_ID = "TH-MHD-ITI65"
 
 
 class MhdInputError(ValidationFailedError):
@@ -27,7 +28,7 @@ class MhdInputError(ValidationFailedError):
 
     def __init__(self, message: str, expression: str) -> None:
         issue = Issue(
-            IssueSeverity.ERROR, IssueType.INVALID, message, expression=(expression,), message_id=_MESSAGE
+            IssueSeverity.ERROR, IssueType.INVALID, message, expression=(expression,), message_id=MESSAGE_ID
         )
         super().__init__(message, issues=[issue])
 
@@ -81,7 +82,7 @@ def dtm(value: object, where: str) -> str | None:
         raise MhdInputError(f"{where} {raw!r} is not a FHIR dateTime", where) from exc
     if moment.tzinfo is None:
         raise MhdInputError(f"{where} {raw!r} has a time but no time zone", where)
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    return dtm_from_datetime(moment)
 
 
 def sha1_hex(value: object, where: str) -> str | None:
@@ -182,6 +183,7 @@ def organisation(resource: dict[str, Any], display: str | None = None) -> XON | 
 
 
 __all__ = [
+    "MESSAGE_ID",
     "MhdInputError",
     "code",
     "codes",

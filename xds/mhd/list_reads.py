@@ -111,29 +111,50 @@ async def _found_txn(
     return found
 
 
-async def _members_txn(
-    conn: AsyncConnection, engine: StorageEngine, owner: SubmissionSet | Folder, decision: AccessDecision
-) -> list[str]:
-    """References to the owner's HasMember targets the reader may see (documents, and a set's folders)."""
+async def _rendered_txn(
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    owners: Sequence[SubmissionSet | Folder],
+    decision: AccessDecision,
+) -> list[dict[str, Any]]:
+    """The Lists of ``owners``, each with the HasMember targets the reader may see (documents, and a set's
+    folders): three statements for the whole page, whatever its size."""
+    if not owners:
+        return []
     links = await associations_txn(
         conn,
         AssociationFilter(
-            ends=(owner.entry_uuid,), types=(AssociationType.HAS_MEMBER.value,), sources_only=True
+            ends=tuple(o.entry_uuid for o in owners),
+            types=(AssociationType.HAS_MEMBER.value,),
+            sources_only=True,
         ),
     )
-    targets = [a.target for a in links if a.target]
-    documents = await entries_by_uuid_txn(conn, engine, targets, consent=decision.consent)
-    visible = {e.entry_uuid for e in documents}
-    members = [f"DocumentReference/{resource_id(t)}" for t in targets if t in visible]
-    if isinstance(owner, SubmissionSet) and len(visible) < len(targets):
-        selection = Selection(entry_uuids=tuple(t for t in targets if t not in visible))
+    targets = {a.target for a in links if a.target}
+    documents = await entries_by_uuid_txn(conn, engine, sorted(targets), consent=decision.consent)
+    visible = {e.entry_uuid: f"DocumentReference/{resource_id(e.entry_uuid)}" for e in documents}
+    rest = sorted(targets - visible.keys())
+    if rest and any(isinstance(o, SubmissionSet) for o in owners):
+        selection = Selection(entry_uuids=tuple(rest))
         folders = await find_folders_txn(
             conn,
             dataclasses.replace(find_folders_filter(_ANY_FOLDER), patient_key=None, selection=selection),
             consent=decision.consent,
         )
-        members.extend(f"List/{resource_id(o.entry_uuid)}" for o in decode(folders) if isinstance(o, Folder))
-    return members
+        visible.update(
+            (o.entry_uuid, f"List/{resource_id(o.entry_uuid)}")
+            for o in decode(folders)
+            if isinstance(o, Folder)
+        )
+    members: dict[str, list[str]] = {o.entry_uuid: [] for o in owners}
+    folder_owners = {o.entry_uuid for o in owners if isinstance(o, Folder)}
+    for link in links:
+        shown = visible.get(link.target or "")
+        if shown is None or link.source not in members:
+            continue
+        if link.source in folder_owners and shown.startswith("List/"):
+            continue  # a Folder holds documents only
+        members[link.source].append(shown)
+    return [_render(o, members[o.entry_uuid]) for o in owners]
 
 
 _ANY_FOLDER = FindFoldersQuery(patient_id=NO_PATIENT, statuses=frozenset(AvailabilityStatus))
@@ -165,7 +186,8 @@ async def _read_txn(
     if not found:
         return None
     owner = found[0]
-    return _render(owner, await _members_txn(conn, engine, owner, decision)), patient_key(owner.patient_id)
+    [resource] = await _rendered_txn(conn, engine, [owner], decision)
+    return resource, patient_key(owner.patient_id)
 
 
 async def read_list(fhir: FhirService, ctx: RequestContext, resource_id_: str) -> dict[str, Any]:
@@ -196,7 +218,7 @@ async def _search_txn(
     wanted = search.offset + search.count
     found = await _found_txn(conn, engine, search, decision, limit=wanted + 1)
     page = found[search.offset : wanted]
-    resources = [_render(o, await _members_txn(conn, engine, o, decision)) for o in page]
+    resources = await _rendered_txn(conn, engine, page, decision)
     keys = tuple(sorted({k for o in page if (k := patient_key(o.patient_id))}))
     withheld = False
     if decision.consent is not None:

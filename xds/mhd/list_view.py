@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from xds.codes import AvailabilityStatus
-from xds.hl7v2 import XCN, Hl7FormatError
 from xds.mhd.bundle import LIST_TYPES
 from xds.mhd.metadata import IDENTIFIER_TYPES, MHD_EXT
 from xds.model import Code, Folder, InternationalString, SubmissionSet
@@ -27,6 +26,7 @@ from xds.phmr.document_reference import (
     fhir_time,
     master_identifier,
     patient_reference,
+    person_name,
     resource_id,
 )
 
@@ -54,16 +54,6 @@ def _designations(codes: Sequence[Code]) -> list[dict[str, Any]]:
 
 def _text(value: InternationalString | None) -> str | None:
     return value.text if value is not None and value.text else None
-
-
-def _person(xcn: str | None) -> str | None:
-    if not xcn:
-        return None
-    try:
-        person = XCN.parse(xcn)
-    except Hl7FormatError:
-        return xcn
-    return " ".join(n for n in (person.given, person.family) if n) or person.id or None
 
 
 def _common(
@@ -124,7 +114,7 @@ def submission_set_list(submission_set: SubmissionSet, members: Sequence[str]) -
     date = fhir_time(submission_set.submission_time)
     if date:
         resource["date"] = date
-    person = next((_person(a.person) for a in submission_set.authors if a.person), None)
+    person = next((person_name(a.person) for a in submission_set.authors if a.person), None)
     if person:
         resource["source"] = {"type": "Practitioner", "display": person}
     _finish(resource, submission_set.title, submission_set.comments)

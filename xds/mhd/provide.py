@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from hub.core.errors import GoneError, NotFoundError
+from hub.core.instants import fhir_instant, now_us, to_datetime
 from hub.core.issues import operation_outcome
 from hub.fhir import FhirService, RequestContext, read
 from security import Action, AuditAction
@@ -146,7 +146,7 @@ async def provide_document_bundle(
     # may the caller submit at all? (before patient lookups and document processing; per patient later)
     rt.authorize(caller, Action.SUBMIT_DOCUMENTS, AuditAction.ITI_65)
     patients = await _patients(provided, resolve_patient)
-    now = datetime.now(UTC)
+    now = now_us()
     set_where = f"Bundle.entry[{provided.submission_set_index}].resource"
     set_id = entry_uuid(provided.submission_set, set_where) or SUBMISSION_SET_ID
     entries: list[DocumentEntry] = []
@@ -180,7 +180,9 @@ async def provide_document_bundle(
         entries = [
             with_displays(complete(e, derived.get(e.entry_uuid)), derived.get(e.entry_uuid)) for e in entries
         ]
-        the_set = submission_set(provided.submission_set, set_id, set_where, patients, dtm_from_datetime(now))
+        the_set = submission_set(
+            provided.submission_set, set_id, set_where, patients, dtm_from_datetime(to_datetime(now))
+        )
         the_set = dataclasses.replace(
             the_set,
             content_type_code=the_set.content_type_code or entries[0].type_code,
@@ -202,7 +204,9 @@ async def provide_document_bundle(
         for part in parts.values():
             part.close()
     folder_ids = tuple(f.entry_uuid for f in folders)
-    return ProvideOutcome(result, _locations(provided, set_id, entries, folder_ids, result), _instant(now))
+    return ProvideOutcome(
+        result, _locations(provided, set_id, entries, folder_ids, result), fhir_instant(now)
+    )
 
 
 def _folders(
@@ -250,10 +254,6 @@ def _locations(
     for listed, folder_id in zip(provided.folders, folder_ids, strict=True):
         locations[listed.index] = f"List/{final(folder_id)}"
     return tuple(locations)
-
-
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def response_bundle(outcome: ProvideOutcome) -> dict[str, Any]:

@@ -159,7 +159,8 @@ def patient_reference(patient: CX) -> dict[str, Any]:
     }
 
 
-def _person_name(xcn: str) -> str | None:
+def person_name(xcn: str) -> str | None:
+    """The display name of an XCN (prefix, given, further given, family; else its id)."""
     try:
         person = XCN.parse(xcn)
     except Hl7FormatError:
@@ -185,7 +186,7 @@ def _authors(authors: Iterable[Author]) -> list[dict[str, Any]]:
             if xon.name:
                 ref["display"] = xon.name
             out.append(ref)
-        name = _person_name(author.person) if author.person else None
+        name = person_name(author.person) if author.person else None
         if name:
             out.append({"type": "Practitioner", "display": name})
     return out
@@ -288,7 +289,7 @@ def document_reference(
     if authors:
         resource["author"] = authors
     if entry.legal_authenticator:
-        name = _person_name(entry.legal_authenticator)
+        name = person_name(entry.legal_authenticator)
         if name:
             resource["authenticator"] = {"type": "Practitioner", "display": name}
     relates = [
@@ -328,6 +329,7 @@ __all__ = [
     "fhir_time",
     "master_identifier",
     "patient_reference",
+    "person_name",
     "resource_id",
     "unique_id_of",
 ]

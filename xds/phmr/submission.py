@@ -92,13 +92,21 @@ def _code(parameter: Mapping[str, Any], name: str) -> Code:
     return Code.of(coding["code"], scheme, display)
 
 
-def _decoded(data: object, where: str) -> bytes:
+def inline_document(data: object, where: str, *, message_id: str = _MESSAGE) -> bytes:
+    """The bytes of a document sent inline (``Binary.data``, ``Attachment.data``): a 400 naming ``where``
+    when it is absent or not base64 (a url alone is never fetched)."""
     if not isinstance(data, str) or not data:
-        raise _bad(f"{where} has no base64 data (a url alone is not fetched)")
+        raise InvalidInputError(
+            f"{where} has no base64 data (a url alone is not fetched)",
+            expression=where,
+            message_id=message_id,
+        )
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _bad(f"{where}.data is not valid base64") from exc
+        raise InvalidInputError(
+            f"{where} is not valid base64", expression=where, message_id=message_id
+        ) from exc
 
 
 def _document(parameter: Mapping[str, Any]) -> tuple[bytes, str]:
@@ -107,11 +115,13 @@ def _document(parameter: Mapping[str, Any]) -> tuple[bytes, str]:
         if resource.get("resourceType") != "Binary":
             raise _bad("parameter 'document' must hold a Binary resource or a valueAttachment")
         mime = resource.get("contentType")
-        return _decoded(resource.get("data"), "Binary"), mime if isinstance(mime, str) else DEFAULT_MIME_TYPE
+        return inline_document(resource.get("data"), "Binary.data"), mime if isinstance(
+            mime, str
+        ) else DEFAULT_MIME_TYPE
     attachment = parameter.get("valueAttachment")
     if isinstance(attachment, dict):
         mime = attachment.get("contentType")
-        data = _decoded(attachment.get("data"), "valueAttachment")
+        data = inline_document(attachment.get("data"), "valueAttachment.data")
         return data, mime if isinstance(mime, str) else DEFAULT_MIME_TYPE
     raise _bad("parameter 'document' must hold a Binary resource or a valueAttachment")
 
@@ -202,6 +212,7 @@ __all__ = [
     "DocumentSubmission",
     "SubmitOutcome",
     "code_from_token",
+    "inline_document",
     "phmr_processor",
     "response_parameters",
     "submission_from_parameters",
