@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 
 from hub.api import ApiServices, BearerAuthenticator, build_routes, install_error_handlers
+from hub.core.heap import settle
 from hub.core.settings import ReadAudit, Settings
 from hub.fhir import (
     ConsentHook,
@@ -73,7 +74,9 @@ async def start_definitions(services: ApiServices) -> asyncio.Task[None]:
     return asyncio.create_task(watcher.run(), name="telehub-definitions")
 
 
-def build_app(settings: Settings | None = None) -> Starlette:
+def build_app(settings: Settings | None = None, *, settle_heap: bool = False) -> Starlette:
+    """The application; ``settle_heap`` (a served worker's own process) tunes the garbage collector once
+    the worker is ready (``hub.core.heap``)."""
     settings = settings or Settings()
     services = build_services(settings)
 
@@ -82,6 +85,9 @@ def build_app(settings: Settings | None = None) -> Starlette:
         state = await ensure_ready(services.fhir.db)
         log.info("telehub ready on %s (schema %s)", services.fhir.db.engine.name, state.current)
         watcher = await start_definitions(services)
+        if settle_heap:
+            settled = settle(freeze=settings.gc_freeze, gen0_threshold=settings.gc_gen0_threshold)
+            log.info("heap settled: %d objects frozen, gc thresholds %s", settled.frozen, settled.thresholds)
         try:
             yield
         finally:
@@ -101,4 +107,25 @@ def build_app(settings: Settings | None = None) -> Starlette:
 
 def create_app() -> Starlette:
     """uvicorn factory (``hub.app:create_app``): every worker builds its own services from the environment."""
-    return build_app(Settings())
+    settings = Settings()
+    _log_beside_uvicorn(settings.log_level)
+    return build_app(settings, settle_heap=True)
+
+
+class _UvicornStyle(logging.Formatter):
+    """``INFO:     message``, as uvicorn's own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname + ':':9} {super().format(record)}"
+
+
+def _log_beside_uvicorn(level: str) -> None:
+    """telehub's own records (``telehub`` and its children: ready, heap, definitions, audit, security) go to
+    stderr at ``TELEHUB_LOG_LEVEL``, formatted like uvicorn's; without a handler only warnings reached it."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_UvicornStyle("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    # uvicorn's "trace" is not a logging level: the most detailed one stands for it
+    log.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.DEBUG))

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_page_size: int = 1000
     db_pool_size: int = 10
+    # garbage collector of each `telehub serve` worker once it is ready (hub.core.heap)
+    gc_freeze: bool = True
+    gc_gen0_threshold: int = 10_000
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     xds: XdsSettings = Field(default_factory=XdsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import subprocess
@@ -81,6 +82,11 @@ def test_serve_answers_over_real_http(database_url: str, tmp_path: Path) -> None
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+    # the ready worker froze its start-up heap and raised generation 0 (hub.core.heap; defaults)
+    settled = re.search(r"heap settled: (\d+) objects frozen, gc thresholds \((\d+),", log.read_text())
+    assert settled is not None, log.read_text()
+    assert int(settled[1]) > 10_000
+    assert int(settled[2]) == 10_000
 
 
 def test_serve_refuses_unmigrated_postgres(tmp_path: Path) -> None:
