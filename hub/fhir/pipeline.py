@@ -64,6 +64,11 @@ class WriteValidator(Protocol):
     def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
         """Issues for ``$validate``."""
 
+    def checks_structure(self, resource_type: str) -> bool:
+        """Whether :meth:`validate_for_write` walks the type's whole base definition (``hl7.fhir.r4.core``
+        loaded, level not ``off``): every property, JSON type and primitive format the hub's own structure
+        check (``hub.fhir.structure``) looks at."""
+
     def conformance_resource_changed(self, resource: dict[str, Any], deleted: bool) -> None:
         """A StructureDefinition/ValueSet/CodeSystem/SearchParameter was written through the API."""
 
@@ -122,6 +127,9 @@ class NullWriteValidator:
 
     def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
         return []
+
+    def checks_structure(self, resource_type: str) -> bool:
+        return False
 
     def conformance_resource_changed(self, resource: dict[str, Any], deleted: bool) -> None:
         return None

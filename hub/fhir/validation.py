@@ -142,6 +142,9 @@ class ValidationService:
     def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
         return self.writes.validate(resource, profiles)
 
+    def checks_structure(self, resource_type: str) -> bool:
+        return self.level_for(resource_type) is not ValidationLevel.OFF and self.has_core()
+
     def conformance_resource_changed(self, resource: dict[str, Any], deleted: bool) -> None:
         """A definition was written or deleted through the API; ``{"resourceType", "id"}`` is enough
         for a delete (the url is remembered from the write)."""

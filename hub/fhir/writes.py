@@ -40,8 +40,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def check_for_write(svc: FhirService, resource: dict[str, Any], *, expected_type: str | None) -> list[Issue]:
-    """Structural + configured profile validation; raises 400/422 with every issue, returns warnings."""
+def check_for_write(
+    svc: FhirService, resource: dict[str, Any], *, expected_type: str | None, derived: bool = False
+) -> list[Issue]:
+    """Structural + configured profile validation; raises 400/422 with every issue, returns warnings.
+
+    ``derived``: the hub built the resource itself (a PHMR's Observations and Devices); when the validator
+    walks the type's whole base definition anyway, the hub's own structure check is skipped, as it would
+    only repeat that walk (for submitted resources it still runs first: its messages are the 400s clients
+    see for malformed JSON).
+    """
     rtype = resource.get("resourceType")
     if expected_type is not None and rtype != expected_type:
         raise InvalidInputError(
@@ -50,9 +58,10 @@ def check_for_write(svc: FhirService, resource: dict[str, Any], *, expected_type
             message_id="TH-REST-TYPE-MISMATCH",
         )
     ensure_supported(str(rtype), svc.supported_types)
-    issues = check_resource(resource)
-    if has_errors(issues):
-        raise InvalidInputError("the resource is not valid FHIR R4 JSON", issues=issues)
+    if not (derived and svc.validator.checks_structure(str(rtype))):
+        issues = check_resource(resource)
+        if has_errors(issues):
+            raise InvalidInputError("the resource is not valid FHIR R4 JSON", issues=issues)
     issues = svc.validator.validate_for_write(resource)
     if has_errors(issues):
         raise ValidationFailedError("the resource does not conform to the required profiles", issues=issues)
@@ -61,9 +70,14 @@ def check_for_write(svc: FhirService, resource: dict[str, Any], *, expected_type
 
 
 def prepare(
-    svc: FhirService, resource: dict[str, Any], *, resource_id: str, expected_type: str | None
+    svc: FhirService,
+    resource: dict[str, Any],
+    *,
+    resource_id: str,
+    expected_type: str | None,
+    derived: bool = False,
 ) -> PreparedWrite:
-    warnings = check_for_write(svc, resource, expected_type=expected_type)
+    warnings = check_for_write(svc, resource, expected_type=expected_type, derived=derived)
     body = dict(resource)
     body["id"] = resource_id
     index, compartment_id = svc.indexer.index(body)

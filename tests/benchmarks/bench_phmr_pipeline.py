@@ -10,6 +10,8 @@
    * the whole CPU phase of :class:`xds.phmr.PhmrProcessor` (the above + display completion +
      ``hub.fhir`` ``prepare`` of 20 Observations and 1 Device: FHIR structure checks and index rows);
    * both again with the CDA R2 schema pack installed from ``../shared/testdata`` (when present);
+   * the processor with its derived resources validated against ``hl7.fhir.r4.core`` (when present), as
+     a hub with the core package installed runs it;
    * a per-stage breakdown, and a calibration loop to compare machines.
 2. End to end: ``POST /fhir/$submit-document`` and MHD ITI-65 (``POST /fhir`` with a Provide Document
    Bundle of minimal metadata) against a real ``telehub serve`` (wrk, each request a new document) on
@@ -35,7 +37,14 @@ import psutil
 
 from hub.core.settings import Settings
 from hub.core.xml_safety import parse_xml
-from hub.fhir import AllowAllPolicy, FhirService, NullAuditTrail, NullWriteValidator, ResourceIndexer
+from hub.fhir import (
+    AllowAllPolicy,
+    FhirService,
+    NullAuditTrail,
+    NullWriteValidator,
+    ResourceIndexer,
+    build_validation,
+)
 from hub.fhir.search import default_registry
 from hub.fhir.writes import prepare
 from hub.storage import Database, upgrade
@@ -54,16 +63,21 @@ PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 SUBJECT = {"type": "Patient", "identifier": {"system": "urn:oid:1.2.208.176.1.2", "value": "2512484916"}}
 
 
-def processor_for(packs_dir: Path) -> PhmrProcessor:
+def processor_for(packs_dir: Path, *, core: Path | None = None) -> PhmrProcessor:
+    """The processor as a hub builds it; with ``core`` (the hl7.fhir.r4.core package) its 21 derived
+    resources are validated against the base definitions, as in production, else not validated at all."""
     settings = Settings(
-        database_url="sqlite+aiosqlite:///unused.db", data_dir=packs_dir.parent, base_url="http://bench"
+        database_url="sqlite+aiosqlite:///unused.db",
+        data_dir=packs_dir.parent,
+        base_url="http://bench",
+        validation={"packages": [str(core)]} if core else {},
     )
     fhir = FhirService(
         settings=settings,
         db=Database(settings.database_url),
         indexer=ResourceIndexer(default_registry(), local_base="http://bench/fhir"),
         policy=AllowAllPolicy(),
-        validator=NullWriteValidator(),
+        validator=build_validation(settings) if core else NullWriteValidator(),
         audit=NullAuditTrail(),
     )
     validator = CdaValidator(packs_dir)
@@ -102,6 +116,13 @@ def in_process(args: argparse.Namespace, document: bytes) -> None:
             )
         else:
             print("  ../shared/testdata/cda/schemas not available: XSD runs skipped")
+        core = TESTDATA / "fhir" / "packages" / "hl7.fhir.r4.core-4.0.1.tgz"
+        if core.is_file():
+            validated = processor_for(Path(folder) / "bare", core=core)
+            line(
+                "PhmrProcessor.process, resources validated (core), no pack",
+                rate(lambda: validated.process(submitted), args.docs),
+            )
         stages(bare, document, args.docs)
 
 

@@ -218,7 +218,7 @@ async def _repoint_txn(
 ) -> None:
     moved = _without_server_meta(body)
     moved["derivedFrom"] = [{"reference": f"DocumentReference/{resource_id(alternative.entry_uuid)}"}]
-    prepared = prepare(fhir, moved, resource_id=stored.res_id, expected_type=stored.res_type)
+    prepared = prepare(fhir, moved, resource_id=stored.res_id, expected_type=stored.res_type, derived=True)
     prepared = dataclasses.replace(prepared, patient_key=stored.patient_key, patient_ref=None)
     decision = derived_decision("the registry lifecycle", alternative.unique_id or "")
     await update_txn(conn, fhir, request_context(fhir, None), prepared, decision, None, "PUT")

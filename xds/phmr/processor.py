@@ -257,7 +257,9 @@ class PhmrProcessor:
                 continue
             seen.add(rid)
             try:
-                ready = prepare(self.fhir, resource, resource_id=rid, expected_type=resource_type)
+                ready = prepare(
+                    self.fhir, resource, resource_id=rid, expected_type=resource_type, derived=True
+                )
             except HubError as exc:
                 failed.add(f"{resource_type}/{rid}")
                 issues.extend(_demoted(exc.issues, f"{resource_type}/{rid} was not kept", severity))

@@ -4,6 +4,7 @@ idempotent re-submission, rejected documents storing nothing, and ONE transactio
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from hub.core.settings import Settings
 from hub.core.xml_safety import parse_xml
 from profiles.cda import read_header
 from tests.conftest import testdata_path
+from tests.integration.conftest import make_settings
 from tests.integration.phmr.conftest import (
     CPR,
     CPR_SYSTEM,
@@ -26,6 +28,7 @@ from tests.integration.phmr.conftest import (
     named,
     observations,
     reference_ids,
+    running_hub,
     stored_counts,
     submit,
 )
@@ -281,3 +284,30 @@ async def test_nothing_leaks_to_the_generic_store(http: httpx.AsyncClient, hub: 
     history = (await http.get("/fhir/_history")).json()
     types = {e["fullUrl"].split("/")[-2] for e in history.get("entry", [])}
     assert types == {"Observation", "Device"}
+
+
+@pytest.mark.parametrize("core", [False, True], ids=["hub structure check", "core base walk"])
+async def test_a_derived_resource_that_is_not_fhir_is_left_out(
+    core: bool, database_url: str, tmp_path: Path
+) -> None:
+    """A device code with a leading space (kept by XML, not a FHIR ``code``) makes the derived Device invalid:
+    it is left out with a warning naming the element, the measurements are kept. Without the core package
+    the hub's own structure check finds it; with it the validator's base walk does, and the hub check is not
+    run first for the hub's own derived resources (its message would come first otherwise)."""
+    validation = (
+        {"packages": [str(testdata_path("fhir", "packages", "hl7.fhir.r4.core-4.0.1.tgz"))]} if core else {}
+    )
+    settings = make_settings(database_url, tmp_path / "var", validation=validation)
+    document = build_phmr(2).replace(b'code="528399"', b'code=" 528399"')
+    async with running_hub(settings) as (http, services):
+        assert services.validation.checks_structure("Device") is core
+        r = await submit(http, document)
+        assert r.status_code == 201, r.text
+        outcome = named(r.json(), "outcome")[0]["resource"]
+        left_out = [i for i in outcome["issue"] if i.get("expression") == ["Device.type.coding[0].code"]]
+        assert len(left_out) == 1 and left_out[0]["severity"] == "warning"
+        assert "was not kept" in left_out[0]["diagnostics"]
+        expected = "is not a valid code" if core else "must not have leading or trailing whitespace"
+        assert expected in left_out[0]["diagnostics"]
+        counts = await stored_counts(http, services)
+        assert (counts["entries"], counts["observations"], counts["devices"]) == (1, 2, 0)

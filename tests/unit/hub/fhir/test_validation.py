@@ -9,8 +9,10 @@ import pytest
 
 from hub.core.settings import Settings, ValidationLevel
 from hub.fhir import DefinitionSources, ValidationService, build_validation, load_definitions
+from hub.fhir.pipeline import NullWriteValidator
 from hub.fhir.search import default_registry
 from profiles import PackageLoader
+from tests.conftest import testdata_path
 
 PROFILE = "http://example.org/fhir/StructureDefinition/p"
 DK_OBSERVATION = "http://telehub.dk/fhir/StructureDefinition/dk-tm-observation"
@@ -145,3 +147,18 @@ def test_write_levels(tmp_path: Path) -> None:
         i.message_id == "VAL_PROFILE_UNKNOWN"
         for i in strict.validate_for_write({"resourceType": "Observation"})
     )
+
+
+def test_checks_structure_needs_the_core_package_and_a_level(tmp_path: Path) -> None:
+    """Only a validator that walks the whole base definition stands in for the hub's structure check."""
+    core = testdata_path("fhir", "packages", "hl7.fhir.r4.core-4.0.1.tgz")
+    with_core = build_validation(
+        Settings(
+            data_dir=tmp_path / "var",
+            validation={"packages": [str(core)], "levels": {"Patient": "off", "Observation": "profiles"}},
+        )
+    )
+    assert with_core.checks_structure("Device") and with_core.checks_structure("Observation")
+    assert not with_core.checks_structure("Patient")  # level off: nothing is walked
+    assert not build_validation(Settings(data_dir=tmp_path / "bare")).checks_structure("Device")
+    assert not NullWriteValidator().checks_structure("Device")
