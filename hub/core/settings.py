@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # garbage collector of each `telehub serve` worker once it is ready (hub.core.heap)
     gc_freeze: bool = True
-    gc_gen0_threshold: int = 10_000
+    gc_gen0_threshold: int = Field(default=10_000, ge=0)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     xds: XdsSettings = Field(default_factory=XdsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
