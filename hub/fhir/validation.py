@@ -192,9 +192,9 @@ class ValidationService:
         if self.search is None:
             return None
         extension = self.search.extend_from_package(search_parameters)
-        for skipped in extension.skipped:
+        for skipped in extension.skipped:  # one per parameter: detail for debugging (the summary is INFO)
             if not skipped.reason.endswith("is already defined"):
-                log.info(
+                log.debug(
                     "search parameter %s (%s) not indexed: %s", skipped.url, skipped.code, skipped.reason
                 )
         return extension

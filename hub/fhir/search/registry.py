@@ -27,7 +27,7 @@ from hub.fhir.search.expressions import CompiledExpression, split_union
 from hub.fhir.search.fast_path import branch_root
 from hub.fhir.search.r4_parameters import R4_PARAMETERS
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("telehub.search")
 
 _SPEC_BASE: Final = "http://hl7.org/fhir/SearchParameter/"
 

@@ -101,7 +101,7 @@ def test_duplicates_are_configuration_errors() -> None:
 def test_extend_from_the_core_package(core_search_parameters: list[dict[str, Any]], caplog: Any) -> None:
     registry = default_registry()
     before = {(t, d.code) for t in registry.resource_types for d in registry.for_type(t)}
-    with caplog.at_level(logging.INFO, logger="hub.fhir.search.registry"):
+    with caplog.at_level(logging.INFO, logger="telehub.search"):
         result = registry.extend_from_package(core_search_parameters)
     added = {(d.resource_type, d.code) for d in result.added}
     # built-ins are never replaced; what is added is exactly what the built-in table leaves out on purpose
