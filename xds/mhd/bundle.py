@@ -7,11 +7,15 @@ an inline ``attachment.data`` is accepted too), and any number of new Folders (`
 whose entries name documents of the bundle or registered ``DocumentReference/<id>``.  Everything the rest of
 the submission relies on is checked here, before any metadata is read: fullUrls unique, every document and
 folder listed in the SubmissionSet and every listed item one of them, every Binary used by exactly one
-document, valid base64.  Other resources (a Patient to create, say) are refused with a clear error.
+document, valid base64.  One Patient entry may come along, as MHD's ProvideBundle allows, but only as a read
+(``GET Patient/<id>`` of a patient this hub knows): references to its ``fullUrl`` then name that patient.
+Creating or updating patients from document sources (``POST``/``PUT``, which MHD leaves to policy) is refused,
+as is any other resource.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +25,8 @@ from xds.phmr.submission import inline_document
 
 LIST_TYPES = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes"
 PROFILE_PREFIX = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD."
-_ALLOWED = ("List", "DocumentReference", "Binary")
+_ALLOWED = ("List", "DocumentReference", "Binary", "Patient")
+_PATIENT_READ = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,17 @@ class FolderList:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientRead:
+    """The bundle's Patient entry: a read of the hub Patient ``patient_id``, which the bundle's references to
+    ``full_url`` mean."""
+
+    index: int
+    full_url: str
+    patient_id: str
+    resource: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ProvideBundle:
     """A well-formed ITI-65 request: the SubmissionSet List, the documents in List order, the folders,
     the request's entry count."""
@@ -57,6 +73,7 @@ class ProvideBundle:
     documents: tuple[Document, ...]
     entry_count: int
     folders: tuple[FolderList, ...] = ()
+    patient: PatientRead | None = None
 
 
 def _list_code(resource: dict[str, Any]) -> str | None:
@@ -108,11 +125,13 @@ def _entries(bundle: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         rtype = resource.get("resourceType")
         if rtype not in _ALLOWED:
             raise MhdInputError(
-                f"{where} is a {rtype}: an ITI-65 bundle carries List, DocumentReference and Binary only "
-                "(patients, authors and source patient info are referenced or contained)",
+                f"{where} is a {rtype}: an ITI-65 bundle carries List, DocumentReference, Binary and one "
+                "Patient read only (authors and source patient info are referenced or contained)",
                 where,
             )
-        if not isinstance(request, dict) or request.get("method") != "POST" or request.get("url") != rtype:
+        if rtype == "Patient":
+            _patient_request(request, where)
+        elif not isinstance(request, dict) or request.get("method") != "POST" or request.get("url") != rtype:
             raise _bad(
                 f"{where}.request must be POST {rtype} (ITI-65 creates every resource)", f"{where}.request"
             )
@@ -123,6 +142,22 @@ def _entries(bundle: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         seen.add(full_url)
         out.append((full_url, resource))
     return out
+
+
+def _patient_request(request: object, where: str) -> None:
+    method = request.get("method") if isinstance(request, dict) else None
+    if method in ("POST", "PUT"):
+        raise MhdInputError(
+            f"{where}.request is {method} Patient: telehub does not create or update patients from "
+            "document sources; send the Patient entry as GET Patient/<id> of a patient the hub knows, or "
+            "name the patient by its CPR identifier (urn:oid:1.2.208.176.1.2)",
+            f"{where}.request.method",
+        )
+    url = request.get("url") if isinstance(request, dict) else None
+    if method != "GET" or not isinstance(url, str) or not _PATIENT_READ.fullmatch(url):
+        raise _bad(
+            f"{where}.request must be GET Patient/<id> (a read of the documents' patient)", f"{where}.request"
+        )
 
 
 def _content(
@@ -180,9 +215,13 @@ def read_provide_bundle(bundle: dict[str, Any]) -> ProvideBundle:
     folders: dict[str, int] = {}
     references: dict[str, int] = {}
     binaries: dict[str, tuple[int, dict[str, Any]]] = {}
+    patients: list[PatientRead] = []
     for index, (full_url, resource) in enumerate(entries):
         rtype = resource["resourceType"]
-        if rtype == "List":
+        if rtype == "Patient":
+            url = str(bundle["entry"][index]["request"]["url"])  # GET Patient/<id>, checked by _entries
+            patients.append(PatientRead(index, full_url, url.removeprefix("Patient/"), resource))
+        elif rtype == "List":
             kind = _list_code(resource)
             if kind == "folder":
                 folders[full_url] = index
@@ -198,6 +237,11 @@ def read_provide_bundle(bundle: dict[str, Any]) -> ProvideBundle:
             references[full_url] = index
         else:
             binaries[full_url] = (index, resource)
+    if len(patients) > 1:
+        raise MhdInputError(
+            f"an ITI-65 bundle holds at most one Patient, found {len(patients)}",
+            f"Bundle.entry[{patients[1].index}]",
+        )
     if len(sets) != 1:
         raise MhdInputError(
             f"an ITI-65 bundle holds exactly one SubmissionSet List, found {len(sets)}", "Bundle.entry"
@@ -228,7 +272,9 @@ def read_provide_bundle(bundle: dict[str, Any]) -> ProvideBundle:
         for url in listed
         if url in folders
     )
-    return ProvideBundle(sets[0], submission_set, tuple(documents), len(entries), members)
+    return ProvideBundle(
+        sets[0], submission_set, tuple(documents), len(entries), members, patients[0] if patients else None
+    )
 
 
 def _members(folder: dict[str, Any], index: int, references: dict[str, int]) -> tuple[str, ...]:
@@ -277,6 +323,7 @@ __all__ = [
     "LIST_TYPES",
     "Document",
     "FolderList",
+    "PatientRead",
     "ProvideBundle",
     "is_provide_bundle",
     "read_provide_bundle",

@@ -10,8 +10,9 @@ organisation and the people's e-mail addresses and phone numbers (authorTelecomm
 
 The SubmissionSet and Folder Lists are read by :mod:`xds.mhd.list_metadata`.
 
-A subject is a Patient reference by identifier (``urn:oid:1.2.208.176.1.2|<CPR>``) or a literal
-``Patient/<id>`` the caller resolved to one (``patients``).
+A subject is a Patient reference by identifier (``urn:oid:1.2.208.176.1.2|<CPR>``), a literal
+``Patient/<id>`` the caller resolved to one, or the ``fullUrl`` of the bundle's Patient read (both in
+``patients``).
 """
 
 from __future__ import annotations
@@ -45,10 +46,20 @@ def literal_patient(reference: object) -> str | None:
     return parts[-1] if len(parts) >= 2 and parts[-2] == "Patient" and parts[-1] else None
 
 
+def bundled_patient(reference: object, patients: Mapping[str, CX]) -> CX | None:
+    """The patient of a reference to the bundle's Patient entry: its ``fullUrl``, always an absolute URI
+    (``urn:uuid:…``, ``http…``), so never one of the literal ids ``patients`` also holds."""
+    ref = reference.get("reference") if isinstance(reference, dict) else None
+    return patients.get(ref) if isinstance(ref, str) and ":" in ref else None
+
+
 def subject(reference: object, where: str, patients: Mapping[str, CX]) -> CX:
     """The XDS patientId of a subject reference (see the module docstring)."""
     if not isinstance(reference, dict):
         raise MhdInputError(f"{where} (the patient) is required", where)
+    bundled = bundled_patient(reference, patients)
+    if bundled is not None:
+        return bundled
     literal = literal_patient(reference)
     if literal is not None:
         found = patients.get(literal)
@@ -152,7 +163,7 @@ def _source_patient(
         return None, ()
     patient = _contained(resource, reference)
     if patient is None:
-        if literal_patient(reference) is not None:
+        if literal_patient(reference) is not None or bundled_patient(reference, patients) is not None:
             return subject(reference, where, patients), ()
         if isinstance(reference, dict) and "identifier" in reference:
             return fv.identifier_cx(reference["identifier"], f"{where}.identifier"), ()
@@ -311,6 +322,7 @@ __all__ = [
     "IDENTIFIER_TYPES",
     "MHD_EXT",
     "authors",
+    "bundled_patient",
     "document_entry",
     "entry_uuid",
     "json_object",

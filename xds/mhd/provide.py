@@ -18,7 +18,8 @@ Codings without ``display`` get the name a known source gives the code (:mod:`xd
 
 The answer is the transaction-response Bundle of ``IHE.MHD.ProvideDocumentBundleResponse``: one entry per
 request entry, in order, ``201 Created`` with the location of the stored view (``List/<id>``,
-``DocumentReference/<id>``, ``Binary/<id>``: the ITI-68 address of the document).
+``DocumentReference/<id>``, ``Binary/<id>``: the ITI-68 address of the document), and ``200 OK`` with
+``Patient/<id>`` for a Patient entry (read, never created: :mod:`xds.mhd.bundle`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from xds.hl7v2 import CX
 from xds.messages import ProvideAndRegisterRequest
 from xds.mhd.bundle import ProvideBundle, read_provide_bundle
 from xds.mhd.displays import with_displays
+from xds.mhd.fhir_values import MhdInputError
 from xds.mhd.list_metadata import folder, submission_set
 from xds.mhd.metadata import document_entry, entry_uuid, literal_patient, relations
 from xds.model import Association, DocumentEntry, Folder, RegistryObjectList, SubmitObjectsRequest
@@ -85,6 +87,7 @@ class ProvideOutcome:
     result: SubmissionResult
     locations: tuple[str, ...]  # "List/<id>", "DocumentReference/<id>", "Binary/<id>" per request entry
     last_modified: str
+    read_index: int | None = None  # the Patient entry, read (200), not created (201)
 
 
 def patient_resolver(fhir: FhirService, ctx: RequestContext) -> PatientResolver:
@@ -120,7 +123,35 @@ def complete(entry: DocumentEntry, derived: DocumentEntry | None) -> DocumentEnt
     return dataclasses.replace(entry, **missing) if missing else entry
 
 
+def _stated_cprs(patient: dict[str, Any]) -> set[str]:
+    identifiers = patient.get("identifier")
+    return {
+        str(i.get("value"))
+        for i in (identifiers if isinstance(identifiers, list) else [])
+        if isinstance(i, dict) and i.get("system") == f"{OID_PREFIX}{CPR_OID}"
+    }
+
+
 async def _patients(provided: ProvideBundle, resolve: PatientResolver) -> dict[str, CX]:
+    """The CX of every ``Patient/<id>`` the bundle names, and of its Patient read under its ``fullUrl``."""
+    found: dict[str, CX] = {}
+    read = provided.patient
+    if read is not None:
+        cx = await resolve(read.patient_id)
+        if cx is None:
+            raise MhdInputError(
+                f"Bundle.entry[{read.index}] reads Patient/{read.patient_id}, which this hub does not know "
+                "or which has no CPR identifier",
+                f"Bundle.entry[{read.index}].request.url",
+            )
+        stated = _stated_cprs(read.resource)
+        if stated and stated != {cx.id}:
+            raise MhdInputError(
+                f"Bundle.entry[{read.index}].resource names the CPR identifier of another patient than "
+                f"Patient/{read.patient_id}",
+                f"Bundle.entry[{read.index}].resource.identifier",
+            )
+        found[read.full_url] = cx
     subjects = [
         provided.submission_set.get("subject"),
         *(f.resource.get("subject") for f in provided.folders),
@@ -129,8 +160,10 @@ async def _patients(provided: ProvideBundle, resolve: PatientResolver) -> dict[s
         context = document.resource.get("context")
         source = context.get("sourcePatientInfo") if isinstance(context, dict) else None
         subjects.extend((document.resource.get("subject"), source))
-    wanted = {literal_patient(s) for s in subjects} - {None}
-    found: dict[str, CX] = {}
+    bundled = read.full_url if read is not None else None
+    wanted = {
+        literal_patient(s) for s in subjects if not (isinstance(s, dict) and s.get("reference") == bundled)
+    }
     for literal in sorted(w for w in wanted if w is not None):
         cx = await resolve(literal)
         if cx is not None:
@@ -205,7 +238,10 @@ async def provide_document_bundle(
             part.close()
     folder_ids = tuple(f.entry_uuid for f in folders)
     return ProvideOutcome(
-        result, _locations(provided, set_id, entries, folder_ids, result), fhir_instant(now)
+        result,
+        _locations(provided, set_id, entries, folder_ids, result),
+        fhir_instant(now),
+        provided.patient.index if provided.patient is not None else None,
     )
 
 
@@ -253,14 +289,22 @@ def _locations(
             locations[document.binary_index] = f"Binary/{final(entry.entry_uuid)}"
     for listed, folder_id in zip(provided.folders, folder_ids, strict=True):
         locations[listed.index] = f"List/{final(folder_id)}"
+    if provided.patient is not None:
+        locations[provided.patient.index] = f"Patient/{provided.patient.patient_id}"
     return tuple(locations)
 
 
 def response_bundle(outcome: ProvideOutcome) -> dict[str, Any]:
     """The ITI-65 response (``IHE.MHD.ProvideDocumentBundleResponse``); registry warnings ride on entry 1."""
     entries: list[dict[str, Any]] = [
-        {"response": {"status": "201 Created", "location": location, "lastModified": outcome.last_modified}}
-        for location in outcome.locations
+        {
+            "response": {
+                "status": "200 OK" if index == outcome.read_index else "201 Created",
+                "location": location,
+                "lastModified": outcome.last_modified,
+            }
+        }
+        for index, location in enumerate(outcome.locations)
     ]
     warnings = [w.to_issue() for w in outcome.result.warnings]
     if warnings and entries:

@@ -246,12 +246,12 @@ async def test_a_wrong_hash_or_size_is_the_repository_error(hub: tuple[httpx.Asy
 async def test_other_resources_and_stray_binaries_are_refused(hub: tuple[httpx.AsyncClient, Any]) -> None:
     http, services = hub
     document = build_phmr(2)
-    patient = provide_bundle(document)
-    patient["entry"].append(
+    device = provide_bundle(document)
+    device["entry"].append(
         {
-            "fullUrl": "urn:uuid:p",
-            "resource": {"resourceType": "Patient"},
-            "request": {"method": "POST", "url": "Patient"},
+            "fullUrl": "urn:uuid:d",
+            "resource": {"resourceType": "Device"},
+            "request": {"method": "POST", "url": "Device"},
         }
     )
     stray = provide_bundle(document)
@@ -265,7 +265,7 @@ async def test_other_resources_and_stray_binaries_are_refused(hub: tuple[httpx.A
     bad_member = provide_bundle(document, submission_set=_listing("urn:uuid:folder-1"))
     bad_member["entry"].append(_folder_entry(["urn:uuid:elsewhere"]))
     for bundle, words in (
-        (patient, "List, DocumentReference and Binary only"),
+        (device, "List, DocumentReference, Binary and one Patient read only"),
         (stray, "is not the content of any DocumentReference"),
         (twice, "used twice"),
         (unlisted_folder, "does not list the Folder"),
@@ -275,6 +275,84 @@ async def test_other_resources_and_stray_binaries_are_refused(hub: tuple[httpx.A
         assert r.status_code in (400, 422), r.text
         assert words in r.text, r.text
     assert await stored_counts(http, services) == NOTHING
+
+
+async def _hub_patient(http: httpx.AsyncClient) -> str:
+    patient = {"resourceType": "Patient", "identifier": [{"system": CPR_SYSTEM, "value": CPR}]}
+    created = await http.post("/fhir/Patient", content=json.dumps(patient), headers=FHIR)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _patient_entry(request: dict[str, str], **resource: Any) -> dict[str, Any]:
+    return {
+        "fullUrl": "urn:uuid:patient-1",
+        "resource": {"resourceType": "Patient", **resource},
+        "request": request,
+    }
+
+
+async def test_a_patient_entry_read_names_the_documents_patient(hub: tuple[httpx.AsyncClient, Any]) -> None:
+    """MHD's ProvideBundle may carry one Patient; telehub takes it as a read (GET Patient/<id>) of a patient
+    it knows: references to its fullUrl mean that patient's CPR, and its response entry is 200 with the
+    Patient's location (nothing is created or changed)."""
+    http, services = hub
+    patient_id = await _hub_patient(http)
+    by_entry = {"reference": "urn:uuid:patient-1"}
+    bundle = provide_bundle(
+        build_phmr(2), reference={"subject": by_entry}, submission_set={"subject": by_entry}
+    )
+    cpr = [{"system": CPR_SYSTEM, "value": CPR}]
+    bundle["entry"].append(_patient_entry({"method": "GET", "url": f"Patient/{patient_id}"}, identifier=cpr))
+    r = await provide(http, bundle)
+    assert r.status_code == 200, r.text
+    answers = [e["response"] for e in r.json()["entry"]]
+    assert [a["status"] for a in answers] == ["201 Created", "201 Created", "201 Created", "200 OK"]
+    assert answers[3]["location"] == f"Patient/{patient_id}"
+    reference = (await http.get(f"/fhir/{answers[1]['location']}")).json()
+    assert reference["subject"]["identifier"]["value"] == CPR
+    counts = await stored_counts(http, services)
+    assert (counts["entries"], counts["observations"]) == (1, 2)
+    patients = (await http.get("/fhir/Patient", params={"identifier": f"{CPR_SYSTEM}|{CPR}"})).json()
+    assert [e["resource"]["id"] for e in patients["entry"]] == [patient_id]  # read, not created again
+
+
+async def test_patient_entries_that_would_create_or_cannot_be_read_are_refused(
+    hub: tuple[httpx.AsyncClient, Any],
+) -> None:
+    http, services = hub
+    patient_id = await _hub_patient(http)
+    before = await stored_counts(http, services)
+    by_entry = {"reference": "urn:uuid:patient-1"}
+    other_cpr = [{"system": CPR_SYSTEM, "value": "0101010000"}]
+    cases = [
+        (_patient_entry({"method": "POST", "url": "Patient"}), 422, "does not create or update patients"),
+        (_patient_entry({"method": "PUT", "url": f"Patient/{patient_id}"}), 422, "does not create or update"),
+        (_patient_entry({"method": "GET", "url": "Patient?identifier=x"}), 400, "must be GET Patient/<id>"),
+        (_patient_entry({"method": "GET", "url": "Patient/unknown"}), 422, "does not know"),
+        (
+            _patient_entry({"method": "GET", "url": f"Patient/{patient_id}"}, identifier=other_cpr),
+            422,
+            "CPR identifier of another patient",
+        ),
+    ]
+    for entry, status, words in cases:
+        bundle = provide_bundle(
+            build_phmr(2), reference={"subject": by_entry}, submission_set={"subject": by_entry}
+        )
+        bundle["entry"].append(entry)
+        r = await provide(http, bundle)
+        assert r.status_code == status, (words, r.text)
+        assert words in r.text, r.text
+    twice = provide_bundle(build_phmr(2))
+    second = _patient_entry({"method": "GET", "url": f"Patient/{patient_id}"})
+    twice["entry"] += [
+        _patient_entry({"method": "GET", "url": f"Patient/{patient_id}"}),
+        {**second, "fullUrl": "urn:uuid:p2"},
+    ]
+    r = await provide(http, twice)
+    assert r.status_code == 422 and "at most one Patient" in r.text, r.text
+    assert await stored_counts(http, services) == before
 
 
 def _folder_entry(members: list[str]) -> dict[str, Any]:
@@ -561,3 +639,28 @@ async def test_the_same_bundle_sent_twice_at_once_is_stored_once(hub: tuple[http
         "devices": 1,
         "repository": 1,
     }
+
+
+@pytest.mark.parametrize("xds_overrides", [{"danish_profile_strictness": "warning"}])
+async def test_the_ihe_minimal_example_resolves_its_patient_read(hub: tuple[httpx.AsyncClient, Any]) -> None:
+    """IHE's Minimal example carries its Patient as an entry that its DocumentReference and SubmissionSet
+    reference by fullUrl. Sent as a read of the hub's Patient with the CPR (telehub creates no patients), the
+    references resolve; the text document's minimal metadata then lacks what an XDS registry requires
+    (only a PHMR's is completed from its header), and the 422 names exactly those attributes - none about the
+    patient - and stores nothing."""
+    http, services = hub
+    patient_id = await _hub_patient(http)
+    bundle = _with_displays(_example("Bundle-ex-minimalProvideDocumentBundleSimple.json"))
+    bundle["entry"][0]["resource"]["identifier"][0]["value"] = "urn:oid:1.2.840.113556.1.8000.2554.58784"
+    patient_entry = bundle["entry"][3]
+    assert patient_entry["resource"]["resourceType"] == "Patient"
+    patient_entry["request"] = {"method": "GET", "url": f"Patient/{patient_id}"}
+    patient_entry["resource"]["identifier"] = [{"system": CPR_SYSTEM, "value": CPR}]
+    r = await provide(http, bundle)
+    assert r.status_code == 422, r.text
+    issues = r.json()["issue"]
+    assert {i["details"]["coding"][0]["code"] for i in issues} == {"XDS-REQ-01"}
+    missing = {i["diagnostics"].rsplit("] ", 1)[1] for i in issues}
+    assert "classCode is required" in missing and "typeCode is required" in missing
+    assert not any("patient" in m.lower() for m in missing)
+    assert await stored_counts(http, services) == NOTHING

@@ -69,6 +69,8 @@ async def open_hub(settings: Settings) -> AsyncIterator[Hub]:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         await services.fhir.audit.close()
+        if services.xds is not None:  # its own audit writer (ITI transactions)
+            await services.xds.close()
         await services.fhir.db.close()
 
 
