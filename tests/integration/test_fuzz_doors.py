@@ -15,7 +15,7 @@ from lxml import etree
 
 from tests import xds_builders as b
 from tests.integration.conftest import make_settings
-from tests.integration.phmr.conftest import running_hub
+from tests.integration.phmr.conftest import CPR, CPR_SYSTEM, running_hub
 from tests.integration.phmr.test_provide_bundle import provide_bundle
 from tests.integration.validation.conftest import home_observation
 from tests.unit.profiles.cda.phmr_builder import build_phmr
@@ -112,7 +112,15 @@ def _mutate_xml(data: bytes, rng: random.Random) -> bytes:
 
 def _seeds() -> list[tuple[str, str, bytes, dict[str, str], Any]]:
     observation = home_observation()
-    mhd = provide_bundle(build_phmr(2))  # MHD ITI-65
+    by_entry = {"reference": "urn:uuid:patient-1"}  # MHD ITI-65, its patient named by a Patient read entry
+    mhd = provide_bundle(build_phmr(2), reference={"subject": by_entry}, submission_set={"subject": by_entry})
+    mhd["entry"].append(
+        {
+            "fullUrl": "urn:uuid:patient-1",
+            "resource": {"resourceType": "Patient", "identifier": [{"system": CPR_SYSTEM, "value": CPR}]},
+            "request": {"method": "GET", "url": "Patient/p1"},
+        }
+    )
     content = b.cda_document()
     iti41 = envelope_bytes(
         build_envelope(
