@@ -192,6 +192,15 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class NameCondition:
+    """MHD's author/source name search on the authorPerson: its ``family`` name, or any of its ``given``
+    names, starts with one of ``prefixes`` (OR), all in FHIR string-search form (casefolded, no accents)."""
+
+    part: str  # "family" | "given"
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EntryFilter:
     """DocumentEntries to find (FindDocuments and the DocumentEntry half of the Get* queries)."""
 
@@ -204,6 +213,7 @@ class EntryFilter:
     service_start: KeyRange | None = None
     service_stop: KeyRange | None = None
     author_patterns: tuple[str, ...] = ()  # SQL LIKE (case-sensitive), OR
+    author_names: tuple[NameCondition, ...] = ()  # AND
     reference_ids: tuple[tuple[str, ...], ...] = ()  # AND of OR
     selection: Selection | None = None
     latest_only: bool = False
@@ -216,6 +226,7 @@ class SubmissionSetFilter:
     source_ids: tuple[str, ...] = ()
     submission_time: KeyRange | None = None
     author_patterns: tuple[str, ...] = ()
+    author_names: tuple[NameCondition, ...] = ()  # AND
     content_types: CodeCondition | None = None
     selection: Selection | None = None
     latest_only: bool = False

@@ -7,7 +7,9 @@ Get* queries, each ONE statement (IHE ITI TF-2a 3.18.4.1.2.3.7; filter semantics
   range), multi-valued ones (eventCodeList, confidentialityCode, Folder codeList) are ``EXISTS`` over
   their code tables;
 - times: ``low <= key < high`` on DTM start keys; an object without the time never matches;
-- authorPerson: case-sensitive LIKE through the engine (GLOB on SQLite);
+- authorPerson: case-sensitive LIKE through the engine (GLOB on SQLite); MHD's name searches
+  (``author.given``, ``source.family`` …) match the stored search forms of its names by prefix
+  (``hub.storage.author_names``);
 - Danish negative consent: ``NOT EXISTS`` over ``consent_block`` on the row's ``patient_key``, inside the
   query, with the same semantics as ``hub.storage.search_sql.consent_clause`` for FHIR resources.
 """
@@ -27,6 +29,7 @@ from hub.core.registry_query import (
     EntryFilter,
     FolderFilter,
     KeyRange,
+    NameCondition,
     ObjectKind,
     Selection,
     StoredObject,
@@ -124,6 +127,41 @@ def _authors(
     )
 
 
+def _names(
+    table: Any, key: ColumnElement[Any], owner: ColumnElement[Any], conditions: tuple[NameCondition, ...]
+) -> list[ColumnElement[bool]]:
+    """One ``EXISTS`` over the author table per condition (AND); its prefixes are named parameters
+    ``author_name_<n>_<k>`` (and ``…_later`` for a given name after the first), see :func:`_name_params`."""
+    out: list[ColumnElement[bool]] = []
+    for n, condition in enumerate(conditions):
+        column = table.c.family if condition.part == "family" else table.c.given
+        alternatives = []
+        for k in range(len(condition.prefixes)):
+            alternatives.append(column.like(_named(f"author_name_{n}_{k}"), escape="\\"))
+            if condition.part == "given":
+                alternatives.append(column.like(_named(f"author_name_{n}_{k}_later"), escape="\\"))
+        out.append(exists().where(key == owner, or_(false(), *alternatives)))
+    return out
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _name_params(conditions: tuple[NameCondition, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for n, condition in enumerate(conditions):
+        for k, prefix in enumerate(condition.prefixes):
+            values[f"author_name_{n}_{k}"] = _like_literal(prefix) + "%"
+            if condition.part == "given":
+                values[f"author_name_{n}_{k}_later"] = "% " + _like_literal(prefix) + "%"
+    return values
+
+
+def _names_free(conditions: tuple[NameCondition, ...]) -> tuple[NameCondition, ...]:
+    return tuple(NameCondition(c.part, tuple(_ANY for _ in c.prefixes)) for c in conditions)
+
+
 def entry_conditions(engine: StorageEngine, f: EntryFilter, consented: bool) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a DocumentEntry filter: the patient, the time ranges, the selected ids, the
     referenceIds and the consent values are named bind parameters (:func:`entry_params`); the codes,
@@ -153,6 +191,7 @@ def entry_conditions(engine: StorageEngine, f: EntryFilter, consented: bool) -> 
             where.append(_range(column, bounds, name))
     if f.author_patterns:
         where.append(_authors(engine, xds_entry_author, xds_entry_author.c.entry_pk, E.pk, f.author_patterns))
+    where.extend(_names(xds_entry_author, xds_entry_author.c.entry_pk, E.pk, f.author_names))
     refs = xds_entry_reference.c
     for n in range(len(f.reference_ids)):
         chosen = _named(f"reference_ids_{n}", expanding=True)
@@ -185,7 +224,11 @@ def _common_free(f: _F, **ranges: KeyRange | None) -> _F:
 
 def _value_free(f: EntryFilter) -> EntryFilter:
     free = _common_free(f, creation=f.creation, service_start=f.service_start, service_stop=f.service_stop)
-    return dataclasses.replace(free, reference_ids=tuple((_ANY,) for _ in f.reference_ids))
+    return dataclasses.replace(
+        free,
+        reference_ids=tuple((_ANY,) for _ in f.reference_ids),
+        author_names=_names_free(f.author_names),
+    )
 
 
 def _common_params(
@@ -219,6 +262,7 @@ def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]
     )
     for n, chosen in enumerate(f.reference_ids):
         values[f"reference_ids_{n}"] = sorted(set(chosen))
+    values.update(_name_params(f.author_names))
     return values
 
 
@@ -293,9 +337,10 @@ def _set_statement(
         where.append(S.source_id.in_(_named("source_ids", expanding=True)))
     if shape.submission_time is not None:
         where.append(_range(S.submission_key, shape.submission_time, "submission_time"))
+    authors = xds_submission_set_author
     if shape.author_patterns:
-        authors = xds_submission_set_author
         where.append(_authors(engine, authors, authors.c.set_pk, S.pk, shape.author_patterns))
+    where.extend(_names(authors, authors.c.set_pk, S.pk, shape.author_names))
     if shape.content_types is not None:
         where.extend(
             _code_pair(S.content_type_code, S.content_type_scheme, group)
@@ -332,11 +377,14 @@ def set_query(
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The (remembered) statement of a SubmissionSet filter and the values of its named parameters."""
     shape = dataclasses.replace(
-        _common_free(f, submission_time=f.submission_time), source_ids=_some(f.source_ids)
+        _common_free(f, submission_time=f.submission_time),
+        source_ids=_some(f.source_ids),
+        author_names=_names_free(f.author_names),
     )
     params = _common_params(f, consent, submission_time=f.submission_time)
     if f.source_ids:
         params["source_ids"] = sorted(set(f.source_ids))
+    params.update(_name_params(f.author_names))
     return _set_statement(engine, shape, consent is not None, with_ebrim, limit), params
 
 

@@ -25,6 +25,7 @@ from hub.core.registry_query import (
     RegistryWrite,
     SubmissionSetRow,
 )
+from hub.storage.author_names import name_keys
 from hub.storage.engines import engine_of
 from hub.storage.schema import (
     xds_association,
@@ -57,6 +58,11 @@ def _header(header: ObjectHeader, now_us: int) -> dict[str, Any]:
         "submitted_us": now_us,
         "ebrim": header.ebrim,
     }
+
+
+def _person(person: str) -> dict[str, Any]:
+    family, given = name_keys(person)
+    return {"person": person, "family": family, "given": given}
 
 
 def _entry_values(row: EntryRow, now_us: int) -> dict[str, Any]:
@@ -135,13 +141,13 @@ async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_u
             for kind, code, scheme in entry.code_lists
         ],
         xds_entry_author: [
-            {"entry_pk": pk, "person": person} for pk, entry in entries for person in entry.authors
+            {"entry_pk": pk, **_person(person)} for pk, entry in entries for person in entry.authors
         ],
         xds_entry_reference: [
             {"entry_pk": pk, "value": value} for pk, entry in entries for value in entry.reference_ids
         ],
         xds_submission_set_author: [
-            {"set_pk": pk, "person": person} for pk, row in sets for person in row.authors
+            {"set_pk": pk, **_person(person)} for pk, row in sets for person in row.authors
         ],
         xds_folder_code: [
             {"folder_pk": pk, "code": code, "scheme": scheme}

@@ -270,6 +270,9 @@ xds_entry_author = Table(
     metadata,
     Column("entry_pk", RowId, ForeignKey("xds_document_entry.pk", ondelete="CASCADE"), nullable=False),
     Column("person", XdsText, nullable=False),
+    # the person's family and given names in search form (hub.storage.author_names), revision 0007
+    Column("family", XdsText, nullable=True),
+    Column("given", XdsText, nullable=True),
     Index("ix_xds_entry_author", "entry_pk"),
 )
 
@@ -300,6 +303,8 @@ xds_submission_set_author = Table(
     metadata,
     Column("set_pk", RowId, ForeignKey("xds_submission_set.pk", ondelete="CASCADE"), nullable=False),
     Column("person", XdsText, nullable=False),
+    Column("family", XdsText, nullable=True),  # as xds_entry_author's
+    Column("given", XdsText, nullable=True),
     Index("ix_xds_ss_author", "set_pk"),
 )
 

@@ -8,11 +8,11 @@ https://hl7.org/fhir/R4/search.html.  ``registry`` says which parameters exist;
 those values; it never evaluates FHIRPath.
 """
 
+from hub.core.normalization import MAX_INDEXED_LENGTH, normalize_text
 from hub.fhir.search.compartment import PATIENT_COMPARTMENT, patient_compartment_key
 from hub.fhir.search.dates import MAX_US, MIN_US, date_range
 from hub.fhir.search.elements import SUBSETTED_TAG, apply_elements
 from hub.fhir.search.extraction import IndexExtractor
-from hub.fhir.search.normalization import MAX_INDEXED_LENGTH, normalize_text
 from hub.fhir.search.parsing import CONTROL_PARAMETERS, parse_search_request
 from hub.fhir.search.registry import (
     SUPPORTED_RESOURCE_TYPES,

@@ -38,6 +38,7 @@ from typing import Any
 
 from hub.core.caching import short_arguments_cache
 from hub.core.errors import ValidationFailedError
+from hub.core.normalization import clip, normalize_text
 from hub.core.search import (
     DateIndex,
     IndexValue,
@@ -51,7 +52,6 @@ from hub.core.search import (
 )
 from hub.fhir.search.dates import date_range, period_range
 from hub.fhir.search.fast_path import TypedNode, is_type
-from hub.fhir.search.normalization import clip, normalize_text
 from hub.fhir.search.numbers import decimal_of, parse_decimal, precision_range
 from hub.fhir.search.references import parse_reference
 

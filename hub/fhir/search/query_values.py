@@ -17,6 +17,7 @@ import re
 from decimal import Decimal
 
 from hub.core.errors import InvalidInputError
+from hub.core.normalization import clip, normalize_text
 from hub.core.search import (
     DateQuery,
     Modifier,
@@ -31,7 +32,6 @@ from hub.core.search import (
     UriQuery,
 )
 from hub.fhir.search.dates import date_range
-from hub.fhir.search.normalization import clip, normalize_text
 from hub.fhir.search.numbers import parse_decimal, precision_range
 from hub.fhir.search.references import ID_RE, TYPE_RE, parse_reference
 

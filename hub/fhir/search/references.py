@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.core.caching import short_arguments_cache
-from hub.fhir.search.normalization import clip
+from hub.core.normalization import clip
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _TYPE = r"[A-Z][A-Za-z]{1,63}"

@@ -136,3 +136,31 @@ async def test_a_postgresql_database_that_is_not_utf8_is_refused() -> None:
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await conn.close()
+
+
+async def test_author_names_are_filled_for_the_authors_already_registered(database: Database) -> None:
+    # revision 0007: an author row written under 0006 gets its family and given names in search form
+    async with database.sa_engine.begin() as conn:
+        await conn.run_sync(_migrate_to, "0006", down=True)
+        await conn.execute(
+            text(
+                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
+                "submitted_us, ebrim, unique_id, object_type) "
+                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', 0, :x, 'u', 'stable')"
+            ),
+            {"x": b"<x/>"},
+        )
+        people = ["^Ærø-Åberg^Søren^Anne&Marie^^^^^&1.2.208.176.1.1&ISO", "12345"]
+        for person in people:
+            await conn.execute(
+                text("INSERT INTO xds_entry_author (entry_pk, person) VALUES (1, :p)"), {"p": person}
+            )
+        await conn.run_sync(_migrate_to, "head")
+        rows = (
+            await conn.execute(text("SELECT person, family, given FROM xds_entry_author ORDER BY person"))
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("12345", None, None),  # an id only: no names
+            (people[0], "ærø-aberg", "søren anne marie"),
+        ]
+    assert (await ensure_ready(database)).up_to_date

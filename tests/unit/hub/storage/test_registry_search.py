@@ -15,6 +15,7 @@ from hub.core.registry_query import (
     EntryFilter,
     FolderFilter,
     KeyRange,
+    NameCondition,
     Selection,
     SubmissionSetFilter,
 )
@@ -27,6 +28,8 @@ ENGINE = engine_for_url("sqlite+aiosqlite:///unused.db")
 BLOCK = ConsentBlock(
     actor_keys=(("authorisation-id", "BCD12"), ("organisation-sor", "123456789012")), now_us=5
 )
+NAMES_FAMILY = NameCondition("family", ("jens", "hans"))
+NAMES_GIVEN = NameCondition("given", ("søren",))
 CLASS = ((EntryCodeField.CLASS, CodeCondition(((("001", "1.2.208.184.100.9"),),))),)
 
 FILTERS = [
@@ -34,6 +37,7 @@ FILTERS = [
     EntryFilter(patient_key="2512484916", service_start=KeyRange(None, 9), service_stop=KeyRange(3, None)),
     EntryFilter(selection=Selection(entry_uuids=("a", "b"), logical_ids=("c",)), latest_only=True),
     EntryFilter(patient_key="1", reference_ids=(("r1", "r2"), ("r3",)), author_patterns=("%Jensen%",)),
+    EntryFilter(patient_key="1", author_names=(NAMES_FAMILY, NAMES_GIVEN)),
     EntryFilter(),
 ]
 
@@ -64,6 +68,19 @@ def test_filters_that_differ_in_values_share_one_statement() -> None:
     )
 
 
+def test_names_are_parameters_with_like_wildcards_taken_literally() -> None:
+    """Two name searches of one shape share a statement; a ``%`` or ``_`` in a name is a character, not a
+    wildcard, and a given name may start any of the given names."""
+    one = EntryFilter(patient_key="1", author_names=(NameCondition("given", ("a_b%",)),))
+    two = EntryFilter(patient_key="2", author_names=(NameCondition("given", ("x",)),))
+    assert entry_statement(ENGINE, one, None, "find", True) is entry_statement(
+        ENGINE, two, None, "find", True
+    )
+    params = entry_params(one, None)
+    assert params["author_name_0_0"] == "a\\_b\\%%"
+    assert params["author_name_0_0_later"] == "% a\\_b\\%%"
+
+
 def test_association_filters_that_differ_in_ends_or_patient_share_one_statement() -> None:
     first = AssociationFilter(ends=("a", "b"), types=("HasMember",), patient_key="2512484916")
     second = AssociationFilter(ends=("c",), types=("HasMember",), patient_key="0101701234")
@@ -78,6 +95,7 @@ SET_FILTERS = [
     SubmissionSetFilter(patient_key="2512484916", statuses=("Approved",), source_ids=("1.2.3", "1.2.4")),
     SubmissionSetFilter(patient_key="2512484916", submission_time=KeyRange(1, None), content_types=CONTENT),
     SubmissionSetFilter(selection=Selection(entry_uuids=("a",)), author_patterns=("%Jensen%",)),
+    SubmissionSetFilter(patient_key="1", author_names=(NAMES_GIVEN,)),
 ]
 FOLDER_FILTERS = [
     FolderFilter(patient_key="2512484916", last_update=KeyRange(None, 7), latest_only=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.fhir.search.normalization import MAX_INDEXED_LENGTH, clip, normalize_text
+from hub.core.normalization import MAX_INDEXED_LENGTH, clip, normalize_text
 
 
 def test_case_accents_and_whitespace() -> None:
