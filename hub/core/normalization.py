@@ -1,4 +1,4 @@
-"""String normalisation shared by index extraction and search parsing.
+"""String normalisation shared by FHIR index extraction, search parsing and the registry's author names.
 
 FHIR R4 string search (https://hl7.org/fhir/R4/search.html#string) is case- and
 accent-insensitive and ignores differences in whitespace: both sides are

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hub.core.errors import InvalidInputError
-from hub.core.registry_query import Selection
+from hub.core.registry_query import NameCondition, Selection
 from hub.core.search import Criterion, TokenQuery
 from hub.fhir import FhirService
 from hub.fhir.search import parse_search_request
@@ -23,6 +23,7 @@ from xds.phmr.document_query import (
     took_patient,
 )
 from xds.phmr.document_reference import code_system_oid, entry_uuid_of, unique_id_of
+from xds.phmr.name_search import name_conditions
 from xds.stored_queries import QueryCode, TimeRange
 
 _MESSAGE = "TH-LIST-SEARCH"
@@ -39,6 +40,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("sourceId", "token"),
     ("identifier", "token"),
     ("_id", "token"),
+    ("source.given", "string"),
+    ("source.family", "string"),
 )
 
 
@@ -58,6 +61,7 @@ class ListSearch:
     count: int
     offset: int
     impossible: bool = False
+    source_names: tuple[NameCondition, ...] = ()  # source.given / source.family: the SubmissionSet's author
 
 
 def _values(params: Sequence[tuple[str, str]], name: str) -> list[str]:
@@ -114,7 +118,7 @@ def translate(
 ) -> ListSearch:
     """Translate a List search (400 for what the registry cannot answer)."""
     own = ("designationType", "sourceId", "_offset")
-    rest = [(n, v) for n, v in params if n not in own]
+    names, rest = name_conditions([(n, v) for n, v in params if n not in own], "source", _MESSAGE)
     for name, _ in rest:
         if name.partition(":")[0] in UNSUPPORTED_RESULT_PARAMETERS:
             raise _bad(f"{name} is not supported on the registry view of List", name)
@@ -151,6 +155,7 @@ def translate(
         count=max(count, 0),
         offset=max(offset, 0),
         impossible=not statuses or not builder.kinds,
+        source_names=names,
     )
 
 

@@ -92,11 +92,15 @@ async def _found_txn(
             content_type_codes=designations,
         )
         f = dataclasses.replace(
-            find_submission_sets_filter(query), patient_key=key, selection=search.selection
+            find_submission_sets_filter(query),
+            patient_key=key,
+            selection=search.selection,
+            author_names=search.source_names,
         )
         rows = await find_submission_sets_txn(conn, engine, f, consent=consent, limit=limit)
         found.extend(o for o in decode(rows) if isinstance(o, SubmissionSet))
-    if "folder" in search.kinds and not search.source_ids:
+    if "folder" in search.kinds and not search.source_ids and not search.source_names:
+        # a Folder has neither sourceId nor author: a search naming either finds SubmissionSets only
         folder_query = FindFoldersQuery(
             patient_id=patient or NO_PATIENT,
             statuses=search.statuses,

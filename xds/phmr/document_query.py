@@ -19,6 +19,8 @@ type / category / format             TypeCode / ClassCode / FormatCode
 facility / setting / event           HealthcareFacilityTypeCode / PracticeSettingCode / EventCodeList
 security-label                       ConfidentialityCode
 identifier, _id                      uniqueId or entryUUID (GetDocuments semantics), alone or combined
+author.given, author.family          the authorPerson's given / family name starts with the value (case
+                                     and accents ignored; :mod:`xds.phmr.name_search`)
 _count, _offset                      page size (capped by ``max_page_size``) and start
 ===================================  ==================================================================
 
@@ -38,12 +40,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.core.errors import InvalidInputError
-from hub.core.registry_query import EntryFilter, Selection
+from hub.core.registry_query import EntryFilter, NameCondition, Selection
 from hub.core.search import Criterion, DateQuery, Modifier, Prefix, ReferenceQuery, TokenQuery
 from hub.fhir.search import SearchParameterRegistry, parse_search_request
 from xds.codes import AvailabilityStatus, DocumentEntryType
 from xds.hl7v2 import CX
 from xds.phmr.document_reference import CPR_OID, code_system_oid, entry_uuid_of, unique_id_of
+from xds.phmr.name_search import name_conditions
 from xds.services.query_filters import find_documents_filter
 from xds.stored_queries import CodeFilter, FindDocumentsQuery, QueryCode, TimeRange
 
@@ -69,6 +72,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("creation", "date"),
     ("period", "date"),
     *((code, "token") for code in _FIELDS),
+    ("author.given", "string"),
+    ("author.family", "string"),
 )
 """The parameters the registry view answers (name, FHIR search type), for the CapabilityStatement."""
 
@@ -110,6 +115,7 @@ class DocumentSearch:
     offset: int
     ignored: tuple[str, ...] = ()
     impossible: bool = False  # a status no registry entry can have (e.g. entered-in-error)
+    author_names: tuple[NameCondition, ...] = ()
 
     def entry_filter(self, patient: CX | None) -> EntryFilter:
         """The storage filter, once the patient is known (None: selection by identifier only)."""
@@ -119,6 +125,8 @@ class DocumentSearch:
             f = dataclasses.replace(f, patient_key=None)
         if self.selection is not None:
             f = dataclasses.replace(f, selection=self.selection)
+        if self.author_names:
+            f = dataclasses.replace(f, author_names=self.author_names)
         return f
 
 
@@ -302,6 +310,7 @@ def translate(
     offset_text = [v for n, v in params if n == "_offset"]
     # MHD 4's ``creation`` is not an R4 parameter: it means what ``date`` means here (creationTime)
     rest = [("date" if n == "creation" else n, v) for n, v in params if n not in ("_offset", "_total")]
+    names, rest = name_conditions(rest, "author", _MESSAGE)
     for name, _ in rest:
         if name.partition(":")[0] in UNSUPPORTED_RESULT_PARAMETERS:
             raise _bad(f"{name} is not supported on the registry view of DocumentReference", name)
@@ -348,6 +357,7 @@ def translate(
         offset=max(offset, 0),
         ignored=request.unknown,
         impossible=builder.impossible,
+        author_names=names,
     )
 
 

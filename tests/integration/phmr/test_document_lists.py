@@ -175,6 +175,8 @@ async def test_every_advertised_list_parameter_is_answered(hub: tuple[httpx.Asyn
         "sourceId": "urn:oid:1.2.208.176.43210.8.20",
         "identifier": "urn:ietf:rfc:3986|urn:oid:2.25.1",
         "_id": "abc",
+        "source.given": "And",
+        "source.family": "And",
     }
     for parameter in lists["searchParam"]:
         name = parameter["name"]
@@ -183,3 +185,26 @@ async def test_every_advertised_list_parameter_is_answered(hub: tuple[httpx.Asyn
             params.update(PATIENT)
         r = await http.get("/fhir/List", params=params)
         assert r.status_code == 200, (name, r.text)
+
+
+async def test_lists_by_source_name(hub: tuple[httpx.AsyncClient, Any]) -> None:
+    """ITI-66 source.given / source.family: the SubmissionSet's authorPerson (here the document's author,
+    Anders Andersen, which a SubmissionSet without author takes); a Folder has no author, so a search naming
+    a source finds SubmissionSets only."""
+    http, _ = hub
+    submission_set, _, _, _ = await _submitted(http)
+
+    async def found(**params: str) -> list[str]:
+        r = await http.get("/fhir/List", params={**PATIENT, **params})
+        assert r.status_code == 200, r.text
+        return [f"List/{x['id']}" for x in _matches(r.json())]
+
+    assert await found(**{"source.family": "ANDERSEN"}) == [submission_set]
+    assert await found(**{"source.given": "and", "code": "submissionset,folder"}) == [submission_set]
+    assert await found(**{"source.family": "Olsen"}) == []
+    posted = await http.post(
+        "/fhir/List/_search",
+        content=f"patient.identifier={CPR_SYSTEM}%7C{CPR}&source.family=Ander",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert [f"List/{x['id']}" for x in _matches(posted.json())] == [submission_set]

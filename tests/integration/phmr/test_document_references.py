@@ -70,6 +70,27 @@ async def test_search_parameters(http: httpx.AsyncClient) -> None:
     assert await _found(http, status="entered-in-error") == []
 
 
+async def test_author_names(http: httpx.AsyncClient) -> None:
+    """MHD's author.given / author.family: the start of the authorPerson's family name or of any given name,
+    case and accents ignored; commas OR, repeats AND; LIKE wildcards are plain characters."""
+    ids = await _three(http)  # authored by Anders Andersen (tests/unit/profiles/cda/phmr_builder.py)
+    assert await _found(http, **{"author.family": "andersen"}) == ids
+    assert await _found(http, **{"author.family": "ANDE"}) == ids
+    assert await _found(http, **{"author.given": "Änd"}) == ids  # accents ignored: Ä is A
+    assert await _found(http, **{"author.family": "Olsen"}) == []  # the legal authenticator is no author
+    assert await _found(http, **{"author.family": "ndersen"}) == []  # a start, not a substring
+    assert await _found(http, **{"author.family": "Nielsen,Andersen"}) == ids
+    r = await http.get(
+        "/fhir/DocumentReference",
+        params=[*PATIENT.items(), ("author.given", "Anders"), ("author.family", "Hansen")],
+    )
+    assert matches(r.json()) == []  # repeated parameters are AND-ed
+    assert await _found(http, **{"author.family": "%"}) == []
+    assert await _found(http, **{"author.family": "A_dersen"}) == []
+    empty = await http.get("/fhir/DocumentReference", params={**PATIENT, "author.given": ","})
+    assert empty.status_code == 400 and "give a name" in empty.text
+
+
 async def test_paging_and_post_search(http: httpx.AsyncClient) -> None:
     ids = await _three(http)
     first_page = (await http.get("/fhir/DocumentReference", params={**PATIENT, "_count": "2"})).json()

@@ -162,7 +162,12 @@ async def test_the_capability_statement_lists_the_registry_view(http: httpx.Asyn
     assert [i["code"] for i in resources["Binary"]["interaction"]] == ["read"]
     reference = resources["DocumentReference"]
     assert [i["code"] for i in reference["interaction"]] == ["read", "search-type"]
-    values = {"reference": CPR, "token": "urn:oid:1.2.208.184.100.9|x", "date": "ge2024-01-01"}
+    values = {
+        "reference": CPR,
+        "token": "urn:oid:1.2.208.184.100.9|x",
+        "date": "ge2024-01-01",
+        "string": "And",
+    }
     patient = {"patient.identifier": f"urn:oid:1.2.208.176.1.2|{CPR}"}
     for parameter in reference["searchParam"]:  # every advertised parameter is answered
         name = parameter["name"]
