@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from hub.core.errors import InvalidInputError
 from hub.core.normalization import normalize_text
 from hub.core.registry_query import NameCondition
-from hub.fhir.search.query_values import split_escaped, unescape
+from hub.fhir.search import split_escaped, unescape
 
 PARTS = ("given", "family")
 

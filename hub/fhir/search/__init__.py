@@ -14,6 +14,7 @@ from hub.fhir.search.dates import MAX_US, MIN_US, date_range
 from hub.fhir.search.elements import SUBSETTED_TAG, apply_elements
 from hub.fhir.search.extraction import IndexExtractor
 from hub.fhir.search.parsing import CONTROL_PARAMETERS, parse_search_request
+from hub.fhir.search.query_values import split_escaped, unescape
 from hub.fhir.search.registry import (
     SUPPORTED_RESOURCE_TYPES,
     PackageExtension,
@@ -47,4 +48,6 @@ __all__ = [
     "normalize_text",
     "parse_search_request",
     "patient_compartment_key",
+    "split_escaped",
+    "unescape",
 ]
