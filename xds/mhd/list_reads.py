@@ -12,6 +12,8 @@ status                      current = Approved, retired = Deprecated (default cu
 date                        SubmissionSet submissionTime / Folder lastUpdateTime (eq ge gt le lt)
 designationType             SubmissionSet contentTypeCode / Folder codeList (``[system|]code``, OR)
 sourceId                    SubmissionSet sourceId (an OID, ``urn:oid:`` optional; OR)
+source.given, source.family SubmissionSet authorPerson's given / family name starts with the value
+                            (:mod:`xds.phmr.name_search`); with sourceId, SubmissionSets only
 identifier, _id             uniqueId or entryUUID
 _count, _offset             page size and start (SubmissionSets first, then Folders, oldest first)
 ==========================  =========================================================================
