@@ -24,6 +24,7 @@ from hub.fhir.interactions.validate import (
 )
 from hub.fhir.json_body import parse_json, parse_resource
 from hub.fhir.outcomes import BundleOutcome, WriteOutcome
+from hub.fhir.patient_keys import own_key
 from hub.fhir.pipeline import (
     AccessDecision,
     AccessPolicy,
@@ -92,6 +93,7 @@ __all__ = [
     "finalise",
     "history",
     "load_definitions",
+    "own_key",
     "parse_json",
     "parse_resource",
     "patch",

@@ -33,7 +33,7 @@ import orjson
 from hub.core.errors import GoneError, NotFoundError
 from hub.core.instants import fhir_instant, now_us, to_datetime
 from hub.core.issues import operation_outcome
-from hub.fhir import FhirService, RequestContext, read
+from hub.fhir import FhirService, RequestContext, own_key, read
 from security import Action, AuditAction
 from xds.codes import AssociationType, SubmissionSetStatus
 from xds.dtm import dtm_from_datetime
@@ -46,7 +46,7 @@ from xds.mhd.list_metadata import folder, submission_set
 from xds.mhd.metadata import document_entry, entry_uuid, literal_patient, relations
 from xds.model import Association, DocumentEntry, Folder, RegistryObjectList, SubmitObjectsRequest
 from xds.mtom import MimePart
-from xds.phmr.document_reference import CPR_OID, OID_PREFIX, UUID_PREFIX, resource_id
+from xds.phmr.document_reference import CPR_OID, UUID_PREFIX, resource_id
 from xds.services.provide_and_register import provide_and_register, run_processors
 from xds.services.runtime import Caller, XdsRuntime
 from xds.services.submission import SubmissionResult
@@ -99,14 +99,8 @@ def patient_resolver(fhir: FhirService, ctx: RequestContext) -> PatientResolver:
             stored = await read(fhir, ctx, "Patient", patient_id)
         except (NotFoundError, GoneError):
             return None
-        patient = orjson.loads(stored.data) if stored.data else {}
-        for identifier in patient.get("identifier") or []:
-            if not isinstance(identifier, dict) or identifier.get("system") != f"{OID_PREFIX}{CPR_OID}":
-                continue
-            value = identifier.get("value")
-            if isinstance(value, str) and value:
-                return CX(id=value, assigning_authority=CPR_OID)
-        return None
+        cpr = own_key(orjson.loads(stored.data)) if stored.data else None  # the hub's own patient-key rule
+        return CX(id=cpr, assigning_authority=CPR_OID) if cpr is not None else None
 
     return resolve
 
@@ -123,15 +117,6 @@ def complete(entry: DocumentEntry, derived: DocumentEntry | None) -> DocumentEnt
     return dataclasses.replace(entry, **missing) if missing else entry
 
 
-def _stated_cprs(patient: dict[str, Any]) -> set[str]:
-    identifiers = patient.get("identifier")
-    return {
-        str(i.get("value"))
-        for i in (identifiers if isinstance(identifiers, list) else [])
-        if isinstance(i, dict) and i.get("system") == f"{OID_PREFIX}{CPR_OID}"
-    }
-
-
 async def _patients(provided: ProvideBundle, resolve: PatientResolver) -> dict[str, CX]:
     """The CX of every ``Patient/<id>`` the bundle names, and of its Patient read under its ``fullUrl``."""
     found: dict[str, CX] = {}
@@ -144,8 +129,8 @@ async def _patients(provided: ProvideBundle, resolve: PatientResolver) -> dict[s
                 "or which has no CPR identifier",
                 f"Bundle.entry[{read.index}].request.url",
             )
-        stated = _stated_cprs(read.resource)
-        if stated and stated != {cx.id}:
+        stated = own_key(read.resource)
+        if stated is not None and stated != cx.id:
             raise MhdInputError(
                 f"Bundle.entry[{read.index}].resource names the CPR identifier of another patient than "
                 f"Patient/{read.patient_id}",
