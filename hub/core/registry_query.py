@@ -59,6 +59,7 @@ class ObjectHeader:
     status: str
     patient_key: str | None
     ebrim: bytes  # the object's registry-form ebRIM 3.0 XML, as it is returned by queries
+    updated_us: int | None = None  # when the stored object last changed (read back; writes stamp their own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,7 @@ class EntryFilter:
     reference_ids: tuple[tuple[str, ...], ...] = ()  # AND of OR
     selection: Selection | None = None
     latest_only: bool = False
+    updated: KeyRange | None = None  # when the object last changed, epoch µs (MHD ``_lastUpdated``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,7 @@ class SubmissionSetFilter:
     content_types: CodeCondition | None = None
     selection: Selection | None = None
     latest_only: bool = False
+    updated: KeyRange | None = None  # when the object last changed, epoch µs (MHD ``_lastUpdated``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,7 @@ class FolderFilter:
     codes: CodeCondition | None = None
     selection: Selection | None = None
     latest_only: bool = False
+    updated: KeyRange | None = None  # when the object last changed, epoch µs (MHD ``_lastUpdated``)
 
 
 @dataclass(frozen=True, slots=True)

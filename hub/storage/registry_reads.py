@@ -54,14 +54,36 @@ def object_select(kind: ObjectKind, table: Table, *, with_ebrim: bool = True) ->
         (c.association_type if is_association else null()).label("association_type"),
         (c.source_uuid if is_association else null()).label("source_uuid"),
         (c.target_uuid if is_association else null()).label("target_uuid"),
+        c.updated_us,
     )
 
 
 def row_to_object(row: Sequence[Any]) -> StoredObject:
-    kind, entry_uuid, logical_id, version, status, patient_key, ebrim, unique_id, atype, source, target = row
+    (
+        kind,
+        entry_uuid,
+        logical_id,
+        version,
+        status,
+        patient_key,
+        ebrim,
+        unique_id,
+        atype,
+        source,
+        target,
+        at,
+    ) = row
     return StoredObject(
         kind=ObjectKind(kind),
-        header=ObjectHeader(entry_uuid, logical_id, int(version), status, patient_key, bytes(ebrim or b"")),
+        header=ObjectHeader(
+            entry_uuid,
+            logical_id,
+            int(version),
+            status,
+            patient_key,
+            bytes(ebrim or b""),
+            None if at is None else int(at),
+        ),
         unique_id=unique_id,
         association_type=atype,
         source=source,

@@ -108,6 +108,8 @@ def _common(
         where.append(_selection(c, f.selection))
     if f.latest_only:
         where.append(c.latest.is_(True))
+    if f.updated is not None:
+        where.append(_range(c.updated_us, f.updated, "updated"))
     if consented:
         # the clause's own bind names (consent_auth, consent_sor, consent_now), values at execution
         where.append(consent_clause(c.patient_key, None))
@@ -215,7 +217,7 @@ def _common_free(f: _F, **ranges: KeyRange | None) -> _F:
     """``f`` with the patient, the selected ids and the time ``ranges`` replaced by placeholders: what a
     statement with named parameters depends on, and so the key it is remembered by."""
     s = f.selection
-    changes: dict[str, Any] = {name: _bounds(r) for name, r in ranges.items()}
+    changes: dict[str, Any] = {name: _bounds(r) for name, r in {**ranges, "updated": f.updated}.items()}
     changes["patient_key"] = None if f.patient_key is None else _ANY
     if s is not None:
         changes["selection"] = Selection(_some(s.entry_uuids), _some(s.unique_ids), _some(s.logical_ids))
@@ -247,7 +249,7 @@ def _common_params(
                 values[name] = sorted(set(chosen))
     if consent is not None:
         values.update(consent_params(consent))
-    for name, r in ranges.items():
+    for name, r in {**ranges, "updated": f.updated}.items():
         if r is not None and r.low is not None:
             values[f"{name}_low"] = r.low
         if r is not None and r.high is not None:

@@ -56,6 +56,7 @@ def _header(header: ObjectHeader, now_us: int) -> dict[str, Any]:
         "status": header.status,
         "patient_key": header.patient_key,
         "submitted_us": now_us,
+        "updated_us": now_us,
         "ebrim": header.ebrim,
     }
 
@@ -161,8 +162,9 @@ async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_u
     )
 
 
-async def update_objects_txn(conn: AsyncConnection, updates: Sequence[ObjectUpdate]) -> int:
-    """Apply status / ebRIM / latest-flag / lastUpdateTime changes; returns the number of rows changed."""
+async def update_objects_txn(conn: AsyncConnection, updates: Sequence[ObjectUpdate], now_us: int) -> int:
+    """Apply status / ebRIM / latest-flag / lastUpdateTime changes, stamping each changed row's
+    ``updated_us`` with ``now_us``; returns the number of rows changed."""
     changed = 0
     for change in updates:
         table = OBJECT_TABLES[change.kind]
@@ -177,6 +179,7 @@ async def update_objects_txn(conn: AsyncConnection, updates: Sequence[ObjectUpda
             values["last_update_key"] = change.last_update_key
         if not values:
             continue
+        values["updated_us"] = now_us
         result = await conn.execute(
             update(table).where(table.c.entry_uuid == change.entry_uuid).values(**values)
         )

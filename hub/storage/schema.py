@@ -222,6 +222,9 @@ def _registry_object_columns() -> list[Column[Any]]:
         Column("patient_key", String(128), nullable=True),
         Column("submitted_us", BigInteger, nullable=False),
         Column("ebrim", LargeBinary, nullable=False),
+        # when the object last changed (insert, status, ebRIM, latest flag), epoch µs; revision 0008 (filled
+        # from submitted_us for older rows): MHD's meta.lastUpdated and ``_lastUpdated``
+        Column("updated_us", BigInteger, nullable=True),
     ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hub.core.errors import InvalidInputError
-from hub.core.registry_query import NameCondition, Selection
+from hub.core.registry_query import KeyRange, NameCondition, Selection
 from hub.core.search import Criterion, TokenQuery
 from hub.fhir import FhirService
 from hub.fhir.search import parse_search_request
@@ -21,6 +21,7 @@ from xds.phmr.document_query import (
     PatientParameter,
     time_range,
     took_patient,
+    updated_range,
 )
 from xds.phmr.document_reference import code_system_oid, entry_uuid_of, unique_id_of
 from xds.phmr.name_search import name_conditions
@@ -42,6 +43,7 @@ SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("_id", "token"),
     ("source.given", "string"),
     ("source.family", "string"),
+    ("_lastUpdated", "date"),
 )
 
 
@@ -62,6 +64,7 @@ class ListSearch:
     offset: int
     impossible: bool = False
     source_names: tuple[NameCondition, ...] = ()  # source.given / source.family: the SubmissionSet's author
+    updated: KeyRange | None = None  # _lastUpdated: when the registry object last changed, epoch µs
 
 
 def _values(params: Sequence[tuple[str, str]], name: str) -> list[str]:
@@ -86,6 +89,7 @@ class _Builder:
     dates: TimeRange | None = None
     entry_uuids: list[str] = dataclasses.field(default_factory=list)
     unique_ids: list[str] = dataclasses.field(default_factory=list)
+    updated: KeyRange | None = None
 
     def add(self, c: Criterion) -> None:
         if took_patient(c, self.patients, _MESSAGE):
@@ -100,6 +104,8 @@ class _Builder:
             self.statuses = wanted if self.statuses is None else self.statuses & wanted
         elif c.code == "date":
             self.dates = time_range(self.dates, c)
+        elif c.code == "_lastUpdated":
+            self.updated = updated_range(self.updated, c, _MESSAGE)
         elif c.code in ("identifier", "_id"):
             for token in tokens:
                 value = token.code or ""
@@ -156,6 +162,7 @@ def translate(
         offset=max(offset, 0),
         impossible=not statuses or not builder.kinds,
         source_names=names,
+        updated=builder.updated,
     )
 
 

@@ -15,6 +15,9 @@ sourceId                    SubmissionSet sourceId (an OID, ``urn:oid:`` optiona
 source.given, source.family SubmissionSet authorPerson's given / family name starts with the value
                             (:mod:`xds.phmr.name_search`); with sourceId, SubmissionSets only
 identifier, _id             uniqueId or entryUUID
+_lastUpdated                when the SubmissionSet / Folder last changed in the registry (registered,
+                            status changed, a Folder given documents): ``meta.lastUpdated`` (eq ge gt
+                            le lt)
 _count, _offset             page size and start (SubmissionSets first, then Folders, oldest first)
 ==========================  =========================================================================
 
@@ -50,7 +53,7 @@ from xds.phmr.document_reads import patient_cx_txn
 from xds.phmr.document_reference import entry_uuid_of, resource_id
 from xds.services import entries_by_uuid_txn, patient_key
 from xds.services.query_filters import find_folders_filter, find_submission_sets_filter
-from xds.services.registry_rows import decode
+from xds.services.registry_rows import decode, decode_stamped
 from xds.stored_queries import CodeFilter, FindFoldersQuery, FindSubmissionSetsQuery
 
 WITHHELD = Issue(
@@ -61,6 +64,9 @@ WITHHELD = Issue(
 )
 
 
+_Found = tuple[SubmissionSet | Folder, int | None]  # an owner and when it last changed (epoch µs)
+
+
 async def _found_txn(
     conn: AsyncConnection,
     engine: StorageEngine,
@@ -69,7 +75,7 @@ async def _found_txn(
     limit: int,
     *,
     with_consent: bool = True,
-) -> list[SubmissionSet | Folder]:
+) -> list[_Found]:
     """SubmissionSets then Folders matching ``search`` (at most ``limit`` of each kind);
     ``with_consent=False`` only tells whether consent withheld any (nothing found so is ever shown)."""
     consent = decision.consent if with_consent else None
@@ -84,7 +90,7 @@ async def _found_txn(
             return []  # a citizen asking for someone else
         key = decision.patient_key
     designations = CodeFilter((search.designations,)) if search.designations else None
-    found: list[SubmissionSet | Folder] = []
+    found: list[_Found] = []
     if "submissionset" in search.kinds:
         query = FindSubmissionSetsQuery(
             patient_id=patient or NO_PATIENT,
@@ -98,9 +104,10 @@ async def _found_txn(
             patient_key=key,
             selection=search.selection,
             author_names=search.source_names,
+            updated=search.updated,
         )
         rows = await find_submission_sets_txn(conn, engine, f, consent=consent, limit=limit)
-        found.extend(o for o in decode(rows) if isinstance(o, SubmissionSet))
+        found.extend((o, at) for o, at in decode_stamped(rows) if isinstance(o, SubmissionSet))
     if "folder" in search.kinds and not search.source_ids and not search.source_names:
         # a Folder has neither sourceId nor author: a search naming either finds SubmissionSets only
         folder_query = FindFoldersQuery(
@@ -110,17 +117,20 @@ async def _found_txn(
             codes=designations,
         )
         f2 = dataclasses.replace(
-            find_folders_filter(folder_query), patient_key=key, selection=search.selection
+            find_folders_filter(folder_query),
+            patient_key=key,
+            selection=search.selection,
+            updated=search.updated,
         )
         rows = await find_folders_txn(conn, f2, consent=consent, limit=limit)
-        found.extend(o for o in decode(rows) if isinstance(o, Folder))
+        found.extend((o, at) for o, at in decode_stamped(rows) if isinstance(o, Folder))
     return found
 
 
 async def _rendered_txn(
     conn: AsyncConnection,
     engine: StorageEngine,
-    owners: Sequence[SubmissionSet | Folder],
+    owners: Sequence[_Found],
     decision: AccessDecision,
 ) -> list[dict[str, Any]]:
     """The Lists of ``owners``, each with the HasMember targets the reader may see (documents, and a set's
@@ -130,7 +140,7 @@ async def _rendered_txn(
     links = await associations_txn(
         conn,
         AssociationFilter(
-            ends=tuple(o.entry_uuid for o in owners),
+            ends=tuple(o.entry_uuid for o, _ in owners),
             types=(AssociationType.HAS_MEMBER.value,),
             sources_only=True,
         ),
@@ -139,7 +149,7 @@ async def _rendered_txn(
     documents = await entries_by_uuid_txn(conn, engine, sorted(targets), consent=decision.consent)
     visible = {e.entry_uuid: f"DocumentReference/{resource_id(e.entry_uuid)}" for e in documents}
     rest = sorted(targets - visible.keys())
-    if rest and any(isinstance(o, SubmissionSet) for o in owners):
+    if rest and any(isinstance(o, SubmissionSet) for o, _ in owners):
         selection = Selection(entry_uuids=tuple(rest))
         folders = await find_folders_txn(
             conn,
@@ -151,8 +161,8 @@ async def _rendered_txn(
             for o in decode(folders)
             if isinstance(o, Folder)
         )
-    members: dict[str, list[str]] = {o.entry_uuid: [] for o in owners}
-    folder_owners = {o.entry_uuid for o in owners if isinstance(o, Folder)}
+    members: dict[str, list[str]] = {o.entry_uuid: [] for o, _ in owners}
+    folder_owners = {o.entry_uuid for o, _ in owners if isinstance(o, Folder)}
     for link in links:
         shown = visible.get(link.target or "")
         if shown is None or link.source not in members:
@@ -160,17 +170,17 @@ async def _rendered_txn(
         if link.source in folder_owners and shown.startswith("List/"):
             continue  # a Folder holds documents only
         members[link.source].append(shown)
-    return [_render(o, members[o.entry_uuid]) for o in owners]
+    return [_render(o, members[o.entry_uuid], at) for o, at in owners]
 
 
 _ANY_FOLDER = FindFoldersQuery(patient_id=NO_PATIENT, statuses=frozenset(AvailabilityStatus))
 
 
-def _render(owner: SubmissionSet | Folder, members: list[str]) -> dict[str, Any]:
+def _render(owner: SubmissionSet | Folder, members: list[str], updated_us: int | None) -> dict[str, Any]:
     return (
-        submission_set_list(owner, members)
+        submission_set_list(owner, members, last_updated_us=updated_us)
         if isinstance(owner, SubmissionSet)
-        else folder_list(owner, members)
+        else folder_list(owner, members, last_updated_us=updated_us)
     )
 
 
@@ -191,8 +201,8 @@ async def _read_txn(
     found = await _found_txn(conn, engine, search, decision, limit=1)
     if not found:
         return None
-    owner = found[0]
-    [resource] = await _rendered_txn(conn, engine, [owner], decision)
+    owner, _ = found[0]
+    [resource] = await _rendered_txn(conn, engine, found[:1], decision)
     return resource, patient_key(owner.patient_id)
 
 
@@ -225,7 +235,7 @@ async def _search_txn(
     found = await _found_txn(conn, engine, search, decision, limit=wanted + 1)
     page = found[search.offset : wanted]
     resources = await _rendered_txn(conn, engine, page, decision)
-    keys = tuple(sorted({k for o in page if (k := patient_key(o.patient_id))}))
+    keys = tuple(sorted({k for o, _ in page if (k := patient_key(o.patient_id))}))
     withheld = False
     if decision.consent is not None:
         unfiltered = await _found_txn(conn, engine, search, decision, limit=wanted + 1, with_consent=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hub.core.instants import fhir_instant
 from xds.codes import AvailabilityStatus
 from xds.mhd.bundle import LIST_TYPES
 from xds.mhd.metadata import IDENTIFIER_TYPES, MHD_EXT
@@ -62,11 +63,15 @@ def _common(
     unique_id: str | None,
     status: AvailabilityStatus | None,
     members: Sequence[str],
+    last_updated_us: int | None,
 ) -> dict[str, Any]:
+    meta = {"versionId": "1"}
+    if last_updated_us is not None:
+        meta["lastUpdated"] = fhir_instant(last_updated_us)
     return {
         "resourceType": RESOURCE,
         "id": resource_id(entry_uuid),
-        "meta": {"versionId": "1"},
+        "meta": meta,
         "identifier": _identifiers(entry_uuid, unique_id),
         "status": "retired" if status is AvailabilityStatus.DEPRECATED else "current",
         "mode": "working",
@@ -87,14 +92,18 @@ def _finish(
         resource["emptyReason"] = {"text": "no member the reader may see"}
 
 
-def submission_set_list(submission_set: SubmissionSet, members: Sequence[str]) -> dict[str, Any]:
-    """The List of a SubmissionSet; ``members`` are the references of its visible members."""
+def submission_set_list(
+    submission_set: SubmissionSet, members: Sequence[str], *, last_updated_us: int | None = None
+) -> dict[str, Any]:
+    """The List of a SubmissionSet; ``members`` are the references of its visible members;
+    ``last_updated_us`` (when the registry object last changed) becomes ``meta.lastUpdated``."""
     resource = _common(
         "submissionset",
         submission_set.entry_uuid,
         submission_set.unique_id,
         submission_set.availability_status,
         members,
+        last_updated_us,
     )
     extensions: list[dict[str, Any]] = []
     if submission_set.source_id:
@@ -121,9 +130,13 @@ def submission_set_list(submission_set: SubmissionSet, members: Sequence[str]) -
     return resource
 
 
-def folder_list(folder: Folder, members: Sequence[str]) -> dict[str, Any]:
+def folder_list(
+    folder: Folder, members: Sequence[str], *, last_updated_us: int | None = None
+) -> dict[str, Any]:
     """The List of a Folder; ``members`` are the references of its visible documents."""
-    resource = _common("folder", folder.entry_uuid, folder.unique_id, folder.availability_status, members)
+    resource = _common(
+        "folder", folder.entry_uuid, folder.unique_id, folder.availability_status, members, last_updated_us
+    )
     if folder.codes:
         resource["extension"] = _designations(folder.codes)
     if folder.patient_id is not None:

@@ -21,6 +21,8 @@ security-label                       ConfidentialityCode
 identifier, _id                      uniqueId or entryUUID (GetDocuments semantics), alone or combined
 author.given, author.family          the authorPerson's given / family name starts with the value (case
                                      and accents ignored; :mod:`xds.phmr.name_search`)
+_lastUpdated                         when the registry entry last changed (registered, status changed by
+                                     RPLC / ITI-57, ...): ``meta.lastUpdated`` (``eq ge gt le lt``)
 _count, _offset                      page size (capped by ``max_page_size``) and start
 ===================================  ==================================================================
 
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.core.errors import InvalidInputError
-from hub.core.registry_query import EntryFilter, NameCondition, Selection
+from hub.core.registry_query import EntryFilter, KeyRange, NameCondition, Selection
 from hub.core.search import Criterion, DateQuery, Modifier, Prefix, ReferenceQuery, TokenQuery
 from hub.fhir.search import SearchParameterRegistry, parse_search_request
 from xds.codes import AvailabilityStatus, DocumentEntryType
@@ -74,6 +76,7 @@ SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     *((code, "token") for code in _FIELDS),
     ("author.given", "string"),
     ("author.family", "string"),
+    ("_lastUpdated", "date"),
 )
 """The parameters the registry view answers (name, FHIR search type), for the CapabilityStatement."""
 
@@ -116,6 +119,7 @@ class DocumentSearch:
     ignored: tuple[str, ...] = ()
     impossible: bool = False  # a status no registry entry can have (e.g. entered-in-error)
     author_names: tuple[NameCondition, ...] = ()
+    updated: KeyRange | None = None  # _lastUpdated, epoch µs
 
     def entry_filter(self, patient: CX | None) -> EntryFilter:
         """The storage filter, once the patient is known (None: selection by identifier only)."""
@@ -127,6 +131,8 @@ class DocumentSearch:
             f = dataclasses.replace(f, selection=self.selection)
         if self.author_names:
             f = dataclasses.replace(f, author_names=self.author_names)
+        if self.updated is not None:
+            f = dataclasses.replace(f, updated=self.updated)
         return f
 
 
@@ -226,6 +232,7 @@ class _Builder:
     unique_ids: list[str] = dataclasses.field(default_factory=list)
     patients: list[PatientParameter] = dataclasses.field(default_factory=list)
     selected: bool = False  # identifier / _id given (once: repeating would mean AND of different ids)
+    updated: KeyRange | None = None
 
     def add(self, c: Criterion) -> None:
         if took_patient(c, self.patients, _MESSAGE):
@@ -238,6 +245,8 @@ class _Builder:
             self.creation = time_range(self.creation, c)
         elif c.code == "period":
             self._period(c)
+        elif c.code == "_lastUpdated":
+            self.updated = updated_range(self.updated, c, _MESSAGE)
         elif c.code in ("identifier", "_id") and self.selected:
             raise _bad("give identifier or _id once (alternatives comma-separated)", c.code)
         elif c.code == "identifier":
@@ -296,6 +305,41 @@ def time_range(current: TimeRange | None, c: Criterion) -> TimeRange:
     """``current`` (a DTM range) narrowed by one date criterion (prefix eq, ge, gt, le or lt)."""
     prefix, low, high = _bounds(c)
     return _narrow(current, *_range(prefix, low, high))
+
+
+def updated_range(current: KeyRange | None, c: Criterion, message_id: str) -> KeyRange:
+    """``current`` (epoch µs, high exclusive) narrowed by one ``_lastUpdated`` criterion.  The change time
+    is an instant: ``eq`` means inside the value's precision (``2026-11-26`` is that whole day), ``ge``/``lt``
+    compare with the start of the value, ``gt``/``le`` with its end, as FHIR date search does."""
+    if len(c.values) != 1 or not isinstance(c.values[0], DateQuery):
+        raise InvalidInputError(
+            f"{c.code}: one date per parameter (repeat the parameter for a range)",
+            expression=c.code,
+            message_id=message_id,
+        )
+    q = c.values[0]
+    low: int | None
+    high: int | None
+    match q.prefix:
+        case Prefix.EQ:
+            low, high = q.start, q.end + 1
+        case Prefix.GE:
+            low, high = q.start, None
+        case Prefix.GT:
+            low, high = q.end + 1, None
+        case Prefix.LE:
+            low, high = None, q.end + 1
+        case Prefix.LT:
+            low, high = None, q.start
+        case _:
+            raise InvalidInputError(
+                f"{c.code}: the prefix {q.prefix.value} is not supported (eq, ge, gt, le, lt)",
+                expression=c.code,
+                message_id=message_id,
+            )
+    lows = [v for v in (current.low if current else None, low) if v is not None]
+    highs = [v for v in (current.high if current else None, high) if v is not None]
+    return KeyRange(max(lows) if lows else None, min(highs) if highs else None)
 
 
 def translate(
@@ -358,6 +402,7 @@ def translate(
         ignored=request.unknown,
         impossible=builder.impossible,
         author_names=names,
+        updated=builder.updated,
     )
 
 
@@ -402,4 +447,5 @@ __all__ = [
     "time_range",
     "took_patient",
     "translate",
+    "updated_range",
 ]

@@ -31,7 +31,7 @@ from xds.hl7v2 import CX
 from xds.model import DocumentEntry
 from xds.phmr.document_query import DocumentSearch, PatientParameter, PatientSource, translate
 from xds.phmr.document_reference import CPR_OID, RELATION_CODES, document_reference, entry_uuid_of
-from xds.services import entries_txn, patient_key
+from xds.services import patient_key, stamped_entries_txn
 
 RESOURCE = "DocumentReference"
 _RELATIONS = tuple(t.value for t in RELATION_CODES)
@@ -45,6 +45,7 @@ class FoundDocuments:
     more: bool
     withheld: bool
     total: int | None = None  # exact when every match was read (no next page)
+    updated: dict[str, int | None] = dataclasses.field(default_factory=dict)  # entryUUID -> last change µs
 
 
 async def relations_txn(conn: AsyncConnection, entry_uuids: Sequence[str]) -> Relations:
@@ -70,12 +71,14 @@ def _scoped(f: EntryFilter, decision: AccessDecision) -> EntryFilter | None:
 
 async def read_entry_txn(
     conn: AsyncConnection, engine: StorageEngine, entry_uuid: str, decision: AccessDecision
-) -> tuple[DocumentEntry, Relations] | None:
+) -> tuple[DocumentEntry, Relations, int | None] | None:
+    """The entry, its relationships and when it last changed (None: unknown or not visible)."""
     f = _scoped(EntryFilter(selection=Selection(entry_uuids=(entry_uuid,))), decision)
-    found = await entries_txn(conn, engine, f, consent=decision.consent) if f is not None else []
+    found = await stamped_entries_txn(conn, engine, f, consent=decision.consent) if f is not None else []
     if not found:
         return None
-    return found[0], await relations_txn(conn, [found[0].entry_uuid])
+    entry, updated = found[0]
+    return entry, await relations_txn(conn, [entry.entry_uuid]), updated
 
 
 async def _patient_txn(conn: AsyncConnection, search: DocumentSearch) -> CX | None:
@@ -107,14 +110,21 @@ async def find_entries_txn(
     if f is None:
         return empty
     wanted = search.offset + search.count
-    found = await entries_txn(conn, engine, f, consent=decision.consent, limit=wanted + 1)
-    page = found[search.offset : wanted]
+    found = await stamped_entries_txn(conn, engine, f, consent=decision.consent, limit=wanted + 1)
+    page = [entry for entry, _ in found[search.offset : wanted]]
     withheld = decision.consent is not None and await withheld_entries_exist_txn(
         conn, engine, f, decision.consent
     )
     relations = await relations_txn(conn, [e.entry_uuid for e in page]) if page else {}
     more = len(found) > wanted
-    return FoundDocuments(page, relations, more=more, withheld=withheld, total=None if more else len(found))
+    return FoundDocuments(
+        page,
+        relations,
+        more=more,
+        withheld=withheld,
+        total=None if more else len(found),
+        updated=dict((entry.entry_uuid, at) for entry, at in found[search.offset : wanted]),
+    )
 
 
 async def read_document_reference(fhir: FhirService, ctx: RequestContext, resource_id: str) -> dict[str, Any]:
@@ -126,11 +136,13 @@ async def read_document_reference(fhir: FhirService, ctx: RequestContext, resour
     if found is None:
         await fhir.audit.record(ctx, AuditEntry(Action.READ, "4", RESOURCE, (resource_id,), ()), decision)
         raise NotFoundError(f"DocumentReference/{resource_id} is not known", message_id="TH-REST-NOT-FOUND")
-    entry, relations = found
+    entry, relations, updated = found
     key = patient_key(entry.patient_id)
     entry_ = AuditEntry(Action.READ, "0", RESOURCE, (resource_id,), (key,) if key else ())
     await fhir.audit.record(ctx, entry_, decision)
-    return document_reference(entry, relations.get(entry.entry_uuid, ()), base_url=ctx.base_url)
+    return document_reference(
+        entry, relations.get(entry.entry_uuid, ()), base_url=ctx.base_url, last_updated_us=updated
+    )
 
 
 def _unknown(ctx: RequestContext, names: Sequence[str]) -> list[Issue]:
@@ -177,7 +189,12 @@ async def search_document_references(
             )
         )
     resources = [
-        document_reference(e, found.relations.get(e.entry_uuid, ()), base_url=ctx.base_url)
+        document_reference(
+            e,
+            found.relations.get(e.entry_uuid, ()),
+            base_url=ctx.base_url,
+            last_updated_us=found.updated.get(e.entry_uuid),
+        )
         for e in found.entries
     ]
     keys = tuple(sorted({k for e in found.entries if (k := patient_key(e.patient_id))}))

@@ -40,6 +40,7 @@ import binascii
 from collections.abc import Iterable
 from typing import Any
 
+from hub.core.instants import fhir_instant
 from xds.codes import AssociationType, AvailabilityStatus
 from xds.dtm import is_dtm
 from xds.hl7v2 import CX, XCN, XON, Hl7FormatError
@@ -263,14 +264,19 @@ def document_reference(
     relations: Iterable[tuple[AssociationType, str]] = (),
     *,
     base_url: str | None = None,
+    last_updated_us: int | None = None,
 ) -> dict[str, Any]:
     """The DocumentReference of ``entry``; ``relations`` are (association type, target entryUUID) pairs
     of associations whose source is this entry.  With the FHIR ``base_url``, ``content.attachment.url`` names
-    where MHD ITI-68 retrieves the document: ``[base]/Binary/<id>``."""
+    where MHD ITI-68 retrieves the document: ``[base]/Binary/<id>``; ``last_updated_us`` (when the registry
+    entry last changed) becomes ``meta.lastUpdated``."""
+    meta = {"versionId": entry.version or "1"}
+    if last_updated_us is not None:
+        meta["lastUpdated"] = fhir_instant(last_updated_us)
     resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": resource_id(entry.entry_uuid),
-        "meta": {"versionId": entry.version or "1"},
+        "meta": meta,
     }
     if entry.unique_id:
         resource["masterIdentifier"] = master_identifier(entry.unique_id)

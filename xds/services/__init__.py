@@ -15,6 +15,7 @@ from xds.services.entries import (
     entries_by_uuid_txn,
     entries_txn,
     find_documents,
+    stamped_entries_txn,
 )
 from xds.services.processing import (
     DocumentProcessor,
@@ -53,5 +54,6 @@ __all__ = [
     "find_documents",
     "find_documents_filter",
     "patient_key",
+    "stamped_entries_txn",
     "submit_document",
 ]

@@ -17,7 +17,7 @@ from hub.storage import ConsentBlock, Database, find_entries_txn
 from hub.storage.engines import StorageEngine
 from xds.model import DocumentEntry
 from xds.services.query_filters import find_documents_filter
-from xds.services.registry_rows import decode
+from xds.services.registry_rows import decode_stamped
 from xds.stored_queries import FindDocumentsQuery
 
 
@@ -30,8 +30,20 @@ async def entries_txn(
     limit: int | None = None,
 ) -> list[DocumentEntry]:
     """DocumentEntries matching a storage filter, oldest first."""
-    found = decode(await find_entries_txn(conn, engine, f, consent=consent, limit=limit))
-    return [o for o in found if isinstance(o, DocumentEntry)]
+    return [e for e, _ in await stamped_entries_txn(conn, engine, f, consent=consent, limit=limit)]
+
+
+async def stamped_entries_txn(
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    f: EntryFilter,
+    *,
+    consent: ConsentBlock | None = None,
+    limit: int | None = None,
+) -> list[tuple[DocumentEntry, int | None]]:
+    """:func:`entries_txn`, each entry with when it last changed (epoch µs)."""
+    found = decode_stamped(await find_entries_txn(conn, engine, f, consent=consent, limit=limit))
+    return [(o, at) for o, at in found if isinstance(o, DocumentEntry)]
 
 
 async def entries_by_uuid_txn(

@@ -214,7 +214,7 @@ async def _apply_changes(
                 else None,
             )
         )
-    await update_objects_txn(conn, updates)
+    await update_objects_txn(conn, updates, now_us)
     return deprecated
 
 

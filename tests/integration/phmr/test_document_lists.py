@@ -94,6 +94,29 @@ async def test_lists_are_searched_by_patient_code_date_and_identifier(
     assert _matches((await http.get("/fhir/List", params=other)).json()) == []
 
 
+async def test_lists_carry_and_are_searched_by_their_last_change(hub: tuple[httpx.AsyncClient, Any]) -> None:
+    http, _ = hub
+    submission_set, _, _, folder = await _submitted(http)
+    stamps = {
+        ref: (await http.get(f"/fhir/{ref}")).json()["meta"]["lastUpdated"]
+        for ref in (submission_set, folder)
+    }
+    assert stamps[submission_set] == stamps[folder]  # one transaction registered both
+    at = stamps[folder]
+
+    async def found(value: str) -> list[str]:
+        r = await http.get("/fhir/List", params={**PATIENT, "_lastUpdated": value})
+        assert r.status_code == 200, r.text
+        return sorted(f"List/{x['id']}" for x in _matches(r.json()))
+
+    assert await found(f"ge{at}") == sorted([submission_set, folder])
+    assert await found(f"le{at}") == sorted([submission_set, folder])
+    assert await found(f"gt{at}") == []
+    assert await found(f"lt{at}") == []
+    bad = await http.get("/fhir/List", params={**PATIENT, "_lastUpdated": "ap2024-01-01"})
+    assert bad.status_code == 400 and "prefix ap is not supported" in bad.text
+
+
 async def test_bad_list_requests_are_clear_errors(hub: tuple[httpx.AsyncClient, Any]) -> None:
     http, _ = hub
     for params, words in (
@@ -177,6 +200,7 @@ async def test_every_advertised_list_parameter_is_answered(hub: tuple[httpx.Asyn
         "_id": "abc",
         "source.given": "And",
         "source.family": "And",
+        "_lastUpdated": "ge2024-01-01",
     }
     for parameter in lists["searchParam"]:
         name = parameter["name"]

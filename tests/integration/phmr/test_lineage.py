@@ -87,7 +87,14 @@ async def test_rplc_by_iti41_retires_the_old_measurements(http: httpx.AsyncClien
 async def test_iti57_deprecation_retires_without_replacement(http: httpx.AsyncClient, xds: XdsClient) -> None:
     answer = await submit(http, build_phmr(3))
     (doc_id,) = reference_ids(answer.json(), "documentReference")
-    entry_uuid = await _entry_uuid(http, doc_id)
+    await _deprecate(xds, await _entry_uuid(http, doc_id))
+    assert await observations(http) == []
+    gone = await http.get(f"/fhir/Observation/{reference_ids(answer.json(), 'observation')[0]}")
+    assert gone.status_code == 410
+    assert "no longer current" in gone.text and "replaced by" not in gone.text
+
+
+async def _deprecate(xds: XdsClient, entry_uuid: str) -> None:
     change = Association(
         entry_uuid="Status01",
         association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
@@ -101,10 +108,37 @@ async def test_iti57_deprecation_retires_without_replacement(http: httpx.AsyncCl
     )
     reply = await xds.update(update)
     assert reply.status == "Success", (reply.fault, reply.response)
-    assert await observations(http) == []
-    gone = await http.get(f"/fhir/Observation/{reference_ids(answer.json(), 'observation')[0]}")
-    assert gone.status_code == 410
-    assert "no longer current" in gone.text and "replaced by" not in gone.text
+
+
+async def test_last_updated_marks_each_registry_change(http: httpx.AsyncClient, xds: XdsClient) -> None:
+    """meta.lastUpdated of a DocumentReference is when its registry entry last changed, and MHD's
+    ``_lastUpdated`` searches it: a client polling "what changed since" sees a deprecation."""
+    answer = await submit(http, build_phmr(2))
+    (doc_id,) = reference_ids(answer.json(), "documentReference")
+    registered = (await http.get(f"/fhir/DocumentReference/{doc_id}")).json()["meta"]["lastUpdated"]
+    patient = {"patient.identifier": f"urn:oid:1.2.208.176.1.2|{CPR}", "status": "current,superseded"}
+
+    async def changed(*values: str) -> list[str]:
+        params = [*patient.items(), *(("_lastUpdated", v) for v in values)]
+        r = await http.get("/fhir/DocumentReference", params=params)
+        assert r.status_code == 200, r.text
+        return [d["id"] for d in matches(r.json())]
+
+    assert await changed(f"ge{registered}") == [doc_id]
+    assert await changed(f"eq{registered}") == [doc_id]  # an instant to the microsecond
+    assert await changed(f"gt{registered}") == []
+    assert await changed(f"lt{registered}") == []
+    assert await changed("ge2000-01-01", f"le{registered}") == [doc_id]  # repeated: AND
+    await _deprecate(xds, await _entry_uuid(http, doc_id))
+    retired = (await http.get(f"/fhir/DocumentReference/{doc_id}")).json()
+    assert retired["status"] == "superseded" and retired["meta"]["lastUpdated"] > registered
+    assert await changed(f"gt{registered}") == [doc_id]
+    assert await changed(f"le{registered}") == []
+    assert await changed(f"eq{retired['meta']['lastUpdated'][:10]}") == [doc_id]  # that whole day
+    for bad, words in (("ne2024-01-01", "prefix ne is not supported"), ("soon", "_lastUpdated")):
+        r = await http.get("/fhir/DocumentReference", params={**patient, "_lastUpdated": bad})
+        assert r.status_code == 400 and words in r.text, r.text
+        assert r.json()["resourceType"] == "OperationOutcome"
 
 
 async def test_iti62_deletion_retires_and_resubmission_restores(

@@ -164,3 +164,25 @@ async def test_author_names_are_filled_for_the_authors_already_registered(databa
             (people[0], "ærø-aberg", "søren anne marie"),
         ]
     assert (await ensure_ready(database)).up_to_date
+
+
+async def test_registry_rows_get_their_submission_time_as_last_change(database: Database) -> None:
+    # revision 0008: objects registered under 0007 get updated_us = submitted_us (no change was recorded)
+    async with database.sa_engine.begin() as conn:
+        await conn.run_sync(_migrate_to, "0007", down=True)
+        await conn.execute(
+            text(
+                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
+                "submitted_us, ebrim, unique_id, object_type) "
+                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', :at, :x, 'u', 'stable')"
+            ),
+            {"x": b"<x/>", "at": 1700000000123456},
+        )
+        await conn.run_sync(_migrate_to, "head")
+        row = (await conn.execute(text("SELECT submitted_us, updated_us FROM xds_document_entry"))).one()
+        assert tuple(row) == (1700000000123456, 1700000000123456)
+        await conn.run_sync(_migrate_to, "0007", down=True)  # and back: the column goes, the row stays
+        columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("xds_folder")})
+        assert "updated_us" not in columns
+        await conn.run_sync(_migrate_to, "head")
+    assert (await ensure_ready(database)).up_to_date

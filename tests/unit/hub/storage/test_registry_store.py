@@ -50,6 +50,7 @@ from hub.storage import (
 from tests.xds_calls import block_organisation
 
 P1, P2 = "2512489996", "0101010101"
+INSERTED_US, LATER_US = 1_700_000_000_000_000, 1_700_000_100_000_000
 CLASS = ("001", "1.2.208.184.100.9")
 OTHER_CLASS = ("002", "1.2.208.184.100.9")
 
@@ -88,7 +89,7 @@ def entry(
 
 
 async def load(db: Database, write: RegistryWrite) -> None:
-    await db.run_write("test_insert", insert_registry_txn, write, 1_700_000_000_000_000)
+    await db.run_write("test_insert", insert_registry_txn, write, INSERTED_US)
 
 
 async def find(db: Database, f: EntryFilter, consent: ConsentBlock | None = None) -> list[str]:
@@ -271,9 +272,25 @@ async def test_lookups_updates_and_deletes(registry: Database) -> None:
                 ObjectKind.DOCUMENT_ENTRY, "urn:uuid:a", status="Deprecated", ebrim=b"<new/>", latest=False
             ),
             ObjectUpdate(ObjectKind.FOLDER, "urn:uuid:f", last_update_key=20250101000000),
+            ObjectUpdate(ObjectKind.DOCUMENT_ENTRY, "urn:uuid:b"),  # nothing to change: not stamped
         ],
+        LATER_US,
     )
     assert changed == 2
+    stamped = await registry.run("o", objects_by_uuid_txn, ["urn:uuid:a", "urn:uuid:b", "urn:uuid:f"])
+    assert {o.entry_uuid: o.header.updated_us for o in stamped} == {
+        "urn:uuid:a": LATER_US,
+        "urn:uuid:b": INSERTED_US,
+        "urn:uuid:f": LATER_US,
+    }
+    since = KeyRange(LATER_US, None)
+    assert await find(registry, EntryFilter(updated=since)) == ["urn:uuid:a"]
+    before = EntryFilter(patient_key=P1, statuses=("Approved",), updated=KeyRange(None, LATER_US))
+    assert await find(registry, before) == ["urn:uuid:b", "urn:uuid:c"]
+    touched = await registry.run("f", find_folders_txn, FolderFilter(updated=since))
+    assert [f.entry_uuid for f in touched] == ["urn:uuid:f"]
+    unchanged = SubmissionSetFilter(updated=since)
+    assert await registry.run("s", find_submission_sets_txn, registry.engine, unchanged) == []
     assert await find(registry, EntryFilter(patient_key=P1, statuses=("Approved",))) == [
         "urn:uuid:b",
         "urn:uuid:c",
