@@ -202,6 +202,15 @@ class NameCondition:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceKey:
+    """MHD's ``related:identifier`` on the referenceIdList: a CXi whose CX.1 is ``value`` (None: any) and
+    whose CX.4 universal id is ``authority`` (None: any; "": the CXi names none)."""
+
+    value: str | None
+    authority: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class EntryFilter:
     """DocumentEntries to find (FindDocuments and the DocumentEntry half of the Get* queries)."""
 
@@ -216,6 +225,7 @@ class EntryFilter:
     author_patterns: tuple[str, ...] = ()  # SQL LIKE (case-sensitive), OR
     author_names: tuple[NameCondition, ...] = ()  # AND
     reference_ids: tuple[tuple[str, ...], ...] = ()  # AND of OR
+    reference_keys: tuple[tuple[ReferenceKey, ...], ...] = ()  # AND of OR (MHD related)
     selection: Selection | None = None
     latest_only: bool = False
     updated: KeyRange | None = None  # when the object last changed, epoch µs (MHD ``_lastUpdated``)

@@ -31,6 +31,7 @@ from hub.core.registry_query import (
     KeyRange,
     NameCondition,
     ObjectKind,
+    ReferenceKey,
     Selection,
     StoredObject,
     SubmissionSetFilter,
@@ -198,7 +199,47 @@ def entry_conditions(engine: StorageEngine, f: EntryFilter, consented: bool) -> 
     for n in range(len(f.reference_ids)):
         chosen = _named(f"reference_ids_{n}", expanding=True)
         where.append(exists().where(refs.entry_pk == E.pk, refs.value.in_(chosen)))
+    for n, keys in enumerate(f.reference_keys):
+        alternatives = [_reference_key(f"ref_key_{n}_{k}", key) for k, key in enumerate(keys)]
+        where.append(exists().where(refs.entry_pk == E.pk, or_(false(), *alternatives)))
     return where
+
+
+def _reference_key(name: str, key: ReferenceKey) -> ColumnElement[bool]:
+    """One ``related:identifier`` alternative on the referenceId's CX.1 (``name``) and CX.4 universal id
+    (``name_authority``), see :func:`_reference_key_params`."""
+    refs = xds_entry_reference.c
+    parts: list[ColumnElement[bool]] = []
+    if key.value is not None:
+        parts.append(refs.id_value == _named(name))
+    if key.authority == "":
+        parts.append(refs.authority.is_(None))
+    elif key.authority is not None:
+        parts.append(refs.authority == _named(f"{name}_authority"))
+    return and_(true(), *parts)
+
+
+def _reference_key_params(groups: tuple[tuple[ReferenceKey, ...], ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for n, group in enumerate(groups):
+        for k, key in enumerate(group):
+            if key.value is not None:
+                values[f"ref_key_{n}_{k}"] = key.value
+            if key.authority:
+                values[f"ref_key_{n}_{k}_authority"] = key.authority
+    return values
+
+
+def _reference_keys_free(
+    groups: tuple[tuple[ReferenceKey, ...], ...],
+) -> tuple[tuple[ReferenceKey, ...], ...]:
+    return tuple(
+        tuple(
+            ReferenceKey(None if k.value is None else _ANY, _ANY if k.authority else k.authority)
+            for k in group
+        )
+        for group in groups
+    )
 
 
 _ANY = "?"  # a placeholder for a value that is a named parameter
@@ -229,6 +270,7 @@ def _value_free(f: EntryFilter) -> EntryFilter:
     return dataclasses.replace(
         free,
         reference_ids=tuple((_ANY,) for _ in f.reference_ids),
+        reference_keys=_reference_keys_free(f.reference_keys),
         author_names=_names_free(f.author_names),
     )
 
@@ -264,6 +306,7 @@ def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]
     )
     for n, chosen in enumerate(f.reference_ids):
         values[f"reference_ids_{n}"] = sorted(set(chosen))
+    values.update(_reference_key_params(f.reference_keys))
     values.update(_name_params(f.author_names))
     return values
 

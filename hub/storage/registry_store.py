@@ -27,6 +27,7 @@ from hub.core.registry_query import (
 )
 from hub.storage.author_names import name_keys
 from hub.storage.engines import engine_of
+from hub.storage.reference_keys import reference_key
 from hub.storage.schema import (
     xds_association,
     xds_document_entry,
@@ -64,6 +65,11 @@ def _header(header: ObjectHeader, now_us: int) -> dict[str, Any]:
 def _person(person: str) -> dict[str, Any]:
     family, given = name_keys(person)
     return {"person": person, "family": family, "given": given}
+
+
+def _reference(entry_pk: int, value: str) -> dict[str, Any]:
+    id_value, authority = reference_key(value)
+    return {"entry_pk": entry_pk, "value": value, "id_value": id_value, "authority": authority}
 
 
 def _entry_values(row: EntryRow, now_us: int) -> dict[str, Any]:
@@ -145,7 +151,7 @@ async def insert_registry_txn(conn: AsyncConnection, write: RegistryWrite, now_u
             {"entry_pk": pk, **_person(person)} for pk, entry in entries for person in entry.authors
         ],
         xds_entry_reference: [
-            {"entry_pk": pk, "value": value} for pk, entry in entries for value in entry.reference_ids
+            _reference(pk, value) for pk, entry in entries for value in entry.reference_ids
         ],
         xds_submission_set_author: [
             {"set_pk": pk, **_person(person)} for pk, row in sets for person in row.authors

@@ -284,6 +284,9 @@ xds_entry_reference = Table(
     metadata,
     Column("entry_pk", RowId, ForeignKey("xds_document_entry.pk", ondelete="CASCADE"), nullable=False),
     Column("value", XdsText, nullable=False),
+    # CX.1 and the CX.4 universal id of the CXi (hub.storage.reference_keys), revision 0009: MHD related
+    Column("id_value", XdsText, nullable=True),
+    Column("authority", XdsText, nullable=True),
     Index("ix_xds_entry_reference", "entry_pk", "value"),
 )
 

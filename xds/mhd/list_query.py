@@ -33,6 +33,7 @@ _STATUSES = {"current": AvailabilityStatus.APPROVED, "retired": AvailabilityStat
 NO_PATIENT = CX(id="-", assigning_authority="0")  # the stand-in of a query by identifier only
 SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("patient", "reference"),
+    ("patient.identifier", "token"),
     ("subject", "reference"),
     ("code", "token"),
     ("status", "token"),

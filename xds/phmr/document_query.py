@@ -23,6 +23,9 @@ author.given, author.family          the authorPerson's given / family name star
                                      and accents ignored; :mod:`xds.phmr.name_search`)
 _lastUpdated                         when the registry entry last changed (registered, status changed by
                                      RPLC / ITI-57, ...): ``meta.lastUpdated`` (``eq ge gt le lt``)
+related:identifier                   referenceIdList (FindDocumentsByReferenceId): a referenceId whose CX.1
+                                     is the value and whose CX.4 is the system (``urn:oid:`` stripped; no
+                                     system: any; ``|value``: none); its type (CX.5) is not compared
 _count, _offset                      page size (capped by ``max_page_size``) and start
 ===================================  ==================================================================
 
@@ -37,12 +40,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.core.errors import InvalidInputError
-from hub.core.registry_query import EntryFilter, KeyRange, NameCondition, Selection
+from hub.core.registry_query import EntryFilter, KeyRange, NameCondition, ReferenceKey, Selection
 from hub.core.search import Criterion, DateQuery, Modifier, Prefix, ReferenceQuery, TokenQuery
 from hub.fhir.search import SearchParameterRegistry, parse_search_request
 from xds.codes import AvailabilityStatus, DocumentEntryType
@@ -66,6 +69,7 @@ _FIELDS = {
 }
 SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("patient", "reference"),
+    ("patient.identifier", "token"),  # the chain, listed as IHE's DocumentResponder lists it
     ("subject", "reference"),
     ("identifier", "token"),
     ("_id", "token"),
@@ -77,6 +81,7 @@ SEARCH_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("author.given", "string"),
     ("author.family", "string"),
     ("_lastUpdated", "date"),
+    ("related", "reference"),
 )
 """The parameters the registry view answers (name, FHIR search type), for the CapabilityStatement."""
 
@@ -87,6 +92,10 @@ _DEFAULT_SCHEMES = {
     "facility": "2.16.840.1.113883.6.96",
     "setting": "2.16.840.1.113883.6.96",
     "security-label": "2.16.840.1.113883.5.25",
+}
+_DOCUMENTATION = {
+    "related": "related:identifier=[system|]value only: a referenceId (referenceIdList) whose CX.1 is the "
+    "value and whose assigning authority is the system; the referenceId's type is not compared",
 }
 UNSUPPORTED_RESULT_PARAMETERS = ("_sort", "_include", "_revinclude", "_elements", "_summary")
 """Result parameters the registry views refuse (a 400, never silently ignored)."""
@@ -120,6 +129,7 @@ class DocumentSearch:
     impossible: bool = False  # a status no registry entry can have (e.g. entered-in-error)
     author_names: tuple[NameCondition, ...] = ()
     updated: KeyRange | None = None  # _lastUpdated, epoch µs
+    related: tuple[tuple[ReferenceKey, ...], ...] = ()  # related:identifier, AND of OR
 
     def entry_filter(self, patient: CX | None) -> EntryFilter:
         """The storage filter, once the patient is known (None: selection by identifier only)."""
@@ -133,6 +143,8 @@ class DocumentSearch:
             f = dataclasses.replace(f, author_names=self.author_names)
         if self.updated is not None:
             f = dataclasses.replace(f, updated=self.updated)
+        if self.related:
+            f = dataclasses.replace(f, reference_keys=self.related)
         return f
 
 
@@ -233,8 +245,12 @@ class _Builder:
     patients: list[PatientParameter] = dataclasses.field(default_factory=list)
     selected: bool = False  # identifier / _id given (once: repeating would mean AND of different ids)
     updated: KeyRange | None = None
+    related: list[tuple[ReferenceKey, ...]] = dataclasses.field(default_factory=list)
 
     def add(self, c: Criterion) -> None:
+        if c.code == "related":
+            self.related.append(_reference_keys(c))
+            return
         if took_patient(c, self.patients, _MESSAGE):
             return
         if c.code in _FIELDS:
@@ -284,6 +300,23 @@ class _Builder:
                 self.entry_uuids.append(value.code)
             else:
                 self.unique_ids.append(unique_id_of(value.system, value.code))
+
+
+def _reference_keys(c: Criterion) -> tuple[ReferenceKey, ...]:
+    """The referenceIds a ``related:identifier`` criterion names (its values OR-ed)."""
+    if c.modifier is not Modifier.IDENTIFIER:
+        raise _bad(
+            "related: give related:identifier=[system|]value (a referenceId is an identifier, no reference)",
+            c.code,
+        )
+    keys = []
+    for value in c.values:
+        if not isinstance(value, ReferenceQuery):
+            raise _bad("related:identifier: give [system|]value", c.code)
+        system = value.identifier_system
+        authority = code_system_oid(system) if system else system  # None: any system, "": none
+        keys.append(ReferenceKey(value.identifier_value, authority))
+    return tuple(keys)
 
 
 def _range(prefix: Prefix, low: int, high: int) -> tuple[int | None, int | None]:
@@ -403,11 +436,18 @@ def translate(
         impossible=builder.impossible,
         author_names=names,
         updated=builder.updated,
+        related=tuple(builder.related),
     )
 
 
-def registry_view_entry(resource_type: str, parameters: Sequence[tuple[str, str]]) -> dict[str, object]:
-    """The CapabilityStatement ``rest.resource`` entry of a read-only view of the registry (read, search)."""
+def registry_view_entry(
+    resource_type: str,
+    parameters: Sequence[tuple[str, str]],
+    documentation: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """The CapabilityStatement ``rest.resource`` entry of a read-only view of the registry (read, search);
+    ``documentation`` says what a parameter's name and type cannot (e.g. the only modifier answered)."""
+    notes = documentation or {}
     return {
         "type": resource_type,
         "interaction": [{"code": "read"}, {"code": "search-type"}],
@@ -417,7 +457,10 @@ def registry_view_entry(resource_type: str, parameters: Sequence[tuple[str, str]
         "conditionalCreate": False,
         "conditionalUpdate": False,
         "conditionalDelete": "not-supported",
-        "searchParam": [{"name": name, "type": kind} for name, kind in parameters],
+        "searchParam": [
+            {"name": name, "type": kind, **({"documentation": notes[name]} if name in notes else {})}
+            for name, kind in parameters
+        ],
     }
 
 
@@ -425,7 +468,7 @@ def capability_entries() -> list[dict[str, object]]:
     """CapabilityStatement ``rest.resource`` entries of the registry view: DocumentReference (MHD ITI-67
     Document Responder: read and search) and Binary (ITI-68: read of the document bytes)."""
     return [
-        registry_view_entry("DocumentReference", SEARCH_PARAMETERS),
+        registry_view_entry("DocumentReference", SEARCH_PARAMETERS, _DOCUMENTATION),
         {
             "type": "Binary",
             "interaction": [{"code": "read"}],

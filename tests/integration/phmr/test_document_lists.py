@@ -190,6 +190,7 @@ async def test_every_advertised_list_parameter_is_answered(hub: tuple[httpx.Asyn
     assert [i["code"] for i in lists["interaction"]] == ["read", "search-type"]
     values = {
         "patient": f"Patient/{CPR}",
+        "patient.identifier": f"{CPR_SYSTEM}|{CPR}",
         "subject": f"Patient/{CPR}",
         "code": "submissionset",
         "status": "current",

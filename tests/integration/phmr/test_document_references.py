@@ -23,6 +23,7 @@ from tests.integration.phmr.conftest import (
     submit,
 )
 from tests.integration.phmr.test_lineage import _entry
+from tests.integration.phmr.test_provide_bundle import locations, provide, provide_bundle
 from tests.integration.security.conftest import Token
 from tests.integration.security.test_fhir_access import consent
 from tests.unit.profiles.cda.phmr_builder import build_phmr
@@ -89,6 +90,31 @@ async def test_author_names(http: httpx.AsyncClient) -> None:
     assert await _found(http, **{"author.family": "A_dersen"}) == []
     empty = await http.get("/fhir/DocumentReference", params={**PATIENT, "author.given": ","})
     assert empty.status_code == 400 and "give a name" in empty.text
+
+
+async def test_related_finds_documents_by_reference_id(http: httpx.AsyncClient) -> None:
+    """MHD related:identifier over the referenceIdList an ITI-65 DocumentReference's context.related gave."""
+    order = {"system": "urn:oid:1.2.208.176.43210.8.1", "value": "ORD-7"}
+    bundle = provide_bundle(build_phmr(2), reference={"context": {"related": [{"identifier": order}]}})
+    r = await provide(http, bundle)
+    assert r.status_code == 200, r.text
+    doc = locations(r)[1].removeprefix("DocumentReference/")
+    shown = (await http.get(f"/fhir/DocumentReference/{doc}")).json()
+    assert shown["context"]["related"] == [{"identifier": order}]
+    await _three(http)  # documents without referenceIds
+
+    async def related(value: str) -> list[str]:
+        return await _found(http, **{"related:identifier": value})
+
+    assert await related(f"{order['system']}|ORD-7") == [doc]
+    assert await related("ORD-7") == [doc]  # any system
+    assert await related("|ORD-7") == []  # "no system": this referenceId has an assigning authority
+    assert await related("urn:oid:9.9|ORD-7") == []
+    assert await related(f"{order['system']}|ORD-8,{order['system']}|ORD-7") == [doc]  # OR
+    assert await related(f"{order['system']}|") == [doc]  # any value of that authority
+    for bad in ({"related": "DocumentReference/x"}, {"related:missing": "true"}):
+        refused = await http.get("/fhir/DocumentReference", params={**PATIENT, **bad})
+        assert refused.status_code == 400 and "related:identifier" in refused.text, refused.text
 
 
 async def test_paging_and_post_search(http: httpx.AsyncClient) -> None:

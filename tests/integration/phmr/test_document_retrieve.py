@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage import audit_rows_txn
 from hub.storage.schema import xds_submission_set
 from security import AuditAction, AuditOutcome, record_from_bytes
+from tests.conftest import TESTDATA
 from tests.integration.phmr.conftest import CPR, FHIR, XML, blob_files, reference_ids, running_hub
 from tests.integration.security.conftest import Token
 from tests.integration.security.test_fhir_access import consent
@@ -172,7 +174,26 @@ async def test_the_capability_statement_lists_the_registry_view(http: httpx.Asyn
     for parameter in reference["searchParam"]:  # every advertised parameter is answered
         name = parameter["name"]
         params = {name: {"status": "current", "_id": "abc"}.get(name, values[parameter["type"]])}
+        if name == "related":  # a referenceId is an identifier: the modifier the parameter documents
+            assert "related:identifier" in parameter["documentation"]
+            params = {"related:identifier": "urn:oid:1.2.3|ORD-7"}
         if name not in ("patient", "subject", "identifier", "_id"):
             params.update(patient)
         r = await http.get("/fhir/DocumentReference", params=params)
         assert r.status_code == 200, (name, r.text)
+
+
+RESPONDER = TESTDATA / "mhd" / "conformance" / "CapabilityStatement-IHE.MHD.DocumentResponder.json"
+
+
+@pytest.mark.skipif(not RESPONDER.is_file(), reason="needs ../shared/testdata (IHE MHD conformance)")
+async def test_every_parameter_of_ihes_document_responder_is_offered(http: httpx.AsyncClient) -> None:
+    """IHE's DocumentResponder CapabilityStatement lists the ITI-66/67 search parameters; telehub offers
+    each (its ``_lastupdated`` is FHIR's ``_lastUpdated``: FHIR names are case-sensitive, IHE's is not)."""
+    ihe = orjson.loads(RESPONDER.read_bytes())
+    statement = (await http.get("/fhir/metadata")).json()
+    ours = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    for resource in ihe["rest"][0]["resource"]:
+        wanted = {p["name"].lower() for p in resource.get("searchParam", [])}
+        offered = {p["name"].lower() for p in ours[resource["type"]].get("searchParam", [])}
+        assert wanted <= offered, (resource["type"], sorted(wanted - offered))

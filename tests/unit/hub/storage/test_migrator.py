@@ -186,3 +186,25 @@ async def test_registry_rows_get_their_submission_time_as_last_change(database: 
         assert "updated_us" not in columns
         await conn.run_sync(_migrate_to, "head")
     assert (await ensure_ready(database)).up_to_date
+
+
+async def test_reference_ids_get_their_id_and_authority(database: Database) -> None:
+    # revision 0009: referenceIds registered under 0008 get CX.1 and the CX.4 universal id beside the CXi
+    async with database.sa_engine.begin() as conn:
+        await conn.run_sync(_migrate_to, "0008", down=True)
+        await conn.execute(
+            text(
+                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
+                "submitted_us, ebrim, unique_id, object_type) "
+                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', 0, :x, 'u', 'stable')"
+            ),
+            {"x": b"<x/>"},
+        )
+        for value in ("ORD-7^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:order", "plain-id"):
+            await conn.execute(
+                text("INSERT INTO xds_entry_reference (entry_pk, value) VALUES (1, :v)"), {"v": value}
+            )
+        await conn.run_sync(_migrate_to, "head")
+        rows = await conn.execute(text("SELECT id_value, authority FROM xds_entry_reference ORDER BY value"))
+        assert [tuple(r) for r in rows.all()] == [("ORD-7", "1.2.3"), ("plain-id", None)]
+    assert (await ensure_ready(database)).up_to_date

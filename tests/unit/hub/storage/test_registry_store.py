@@ -21,6 +21,7 @@ from hub.core.registry_query import (
     ObjectHeader,
     ObjectKind,
     ObjectUpdate,
+    ReferenceKey,
     RegistryWrite,
     RepositoryDocument,
     Selection,
@@ -51,6 +52,7 @@ from tests.xds_calls import block_organisation
 
 P1, P2 = "2512489996", "0101010101"
 INSERTED_US, LATER_US = 1_700_000_000_000_000, 1_700_000_100_000_000
+ORDER = "ORD-7^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:order"
 CLASS = ("001", "1.2.208.184.100.9")
 OTHER_CLASS = ("002", "1.2.208.184.100.9")
 
@@ -103,7 +105,7 @@ async def registry(database: Database) -> Database:
         database,
         RegistryWrite(
             entries=(
-                entry("urn:uuid:a", P1),
+                entry("urn:uuid:a", P1, refs=(ORDER, "plain-id")),
                 entry("urn:uuid:b", P1, code=OTHER_CLASS, created=20230101000000, authors=("^Hansen^Hans",)),
                 entry("urn:uuid:c", P1, created=20240601120000, events=(), refs=("ref-1^^^&1.2.3&ISO",)),
                 entry("urn:uuid:d", P2),
@@ -184,6 +186,34 @@ async def test_code_lists_and_reference_ids(registry: Database) -> None:
     assert await find(registry, EntryFilter(patient_key=P2, code_lists=conf_and_event)) == ["urn:uuid:d"]
     refs = EntryFilter(patient_key=P1, reference_ids=(("ref-1^^^&1.2.3&ISO", "other"),))
     assert await find(registry, refs) == ["urn:uuid:c"]
+
+
+@pytest.mark.parametrize(
+    ("alternatives", "expected"),
+    [
+        ((("ref-1", "1.2.3"),), ["urn:uuid:c"]),
+        ((("ref-1", None),), ["urn:uuid:c"]),  # any authority
+        ((("ORD-7", "1.2.3"),), ["urn:uuid:a"]),  # the CXi's type (CX.5) is not compared
+        (((None, "1.2.3"),), ["urn:uuid:a", "urn:uuid:c"]),  # any value of that authority
+        ((("plain-id", ""),), ["urn:uuid:a"]),  # "": a referenceId without authority
+        ((("ref-1", ""),), []),
+        ((("ref-1", "9.9"),), []),
+        ((("ref-1", "1.2.3"), ("ORD-7", "1.2.3")), ["urn:uuid:a", "urn:uuid:c"]),  # alternatives: OR
+    ],
+)
+async def test_reference_keys(
+    registry: Database, alternatives: tuple[tuple[str | None, str | None], ...], expected: list[str]
+) -> None:
+    """MHD related:identifier: CX.1 and the CX.4 universal id of each referenceId (revision 0009)."""
+    keys = (tuple(ReferenceKey(*k) for k in alternatives),)
+    assert await find(registry, EntryFilter(patient_key=P1, reference_keys=keys)) == expected
+
+
+async def test_reference_key_groups_are_and_ed(registry: Database) -> None:
+    both = ((ReferenceKey("ORD-7", "1.2.3"),), (ReferenceKey("plain-id", None),))
+    assert await find(registry, EntryFilter(patient_key=P1, reference_keys=both)) == ["urn:uuid:a"]
+    crossed = ((ReferenceKey("ORD-7", None),), (ReferenceKey("ref-1", None),))
+    assert await find(registry, EntryFilter(patient_key=P1, reference_keys=crossed)) == []
 
 
 @pytest.mark.parametrize(
