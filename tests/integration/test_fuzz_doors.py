@@ -194,9 +194,12 @@ GETS = [
     "/fhir/Observation?patient:identifier=urn:oid:1.2.208.176.1.2|2512484916&code=NPU03804&date=ge2024-01-01",
     "/fhir/Observation?_count=5&_sort=-date&value-quantity=gt70|http://unitsofmeasure.org|kg",
     "/fhir/DocumentReference?patient.identifier=urn:oid:1.2.208.176.1.2|2512484916",
+    "/fhir/DocumentReference?patient=Patient/2512484916&_lastUpdated=gt2024-01-01T00:00:00Z"
+    "&related:identifier=urn:oid:1.2.3|ORD-7&author.family=Ander",
     "/fhir/Binary/5a0c1f3e-9d2b-4c77-8e61-2f4b9a7d0c11?_format=json",
     "/fhir/List?patient.identifier=urn:oid:1.2.208.176.1.2|2512484916&code=folder&date=ge2024-01-01",
     "/fhir/List/5a0c1f3e-9d2b-4c77-8e61-2f4b9a7d0c11",
+    "/fhir/List?patient.identifier=urn:oid:1.2.208.176.1.2|2512484916&_lastUpdated=le2030&source.given=A",
     "/fhir/Patient?identifier=urn:oid:1.2.208.176.1.2|2512489996&_include=*",
 ]
 
