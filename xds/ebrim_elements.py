@@ -8,9 +8,9 @@ hands everything left over back as ``extra_*`` fields so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -38,13 +38,24 @@ _AUTHOR_SLOTS = (
 
 
 _SLOT = rim("Slot")
-_VALUES = f"{rim('ValueList')}/{rim('Value')}"
+_VALUE_LIST, _VALUE = rim("ValueList"), rim("Value")
 _NAME = rim("Name")
 _DESCRIPTION = rim("Description")
 _LOCALIZED = rim("LocalizedString")
 _CLASSIFICATION = rim("Classification")
 _EXTERNAL_IDENTIFIER = rim("ExternalIdentifier")
 _LANG = f"{{{XML}}}lang"
+_T = TypeVar("_T")
+
+
+def _split(items: list[_T], wanted: Callable[[_T], bool]) -> tuple[list[_T], list[_T]]:
+    """(the items ``wanted`` accepts, the others), both in order.  Never ``list.remove``: it compares with
+    ``==``, and these frozen dataclasses compare field by field, nested parts included."""
+    taken: list[_T] = []
+    kept: list[_T] = []
+    for item in items:
+        (taken if wanted(item) else kept).append(item)
+    return taken, kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +113,11 @@ class ElementReader:
             if name in names:
                 self.error(f"Slot {name!r} appears more than once", parent.get("id"))
             names.add(name)
-            values = tuple((v.text or "") for v in slot.iterfind(_VALUES))
+            values = tuple(
+                (v.text or "")
+                for values_list in slot.iterchildren(_VALUE_LIST)
+                for v in values_list.iterchildren(_VALUE)
+            )
             found.append(Slot(name, values, slot.get("slotType")))
         return tuple(found)
 
@@ -219,8 +234,8 @@ class ObjectParts:
     def take_slots(self, *names: str) -> dict[str, str]:
         """Single-valued slots by name; a slot with zero or several values is a metadata error."""
         found: dict[str, str] = {}
-        for slot in [s for s in self._slots if s.name in names]:
-            self._slots.remove(slot)
+        taken, self._slots = _split(self._slots, lambda s: s.name in names)
+        for slot in taken:
             if len(slot.values) != 1:
                 self._reader.error(f"Slot {slot.name!r} must have exactly one value", self._id)
                 continue
@@ -229,17 +244,18 @@ class ObjectParts:
 
     def take_multi_slots(self, *names: str) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = dict.fromkeys(names, ())
-        for slot in [s for s in self._slots if s.name in names]:
-            self._slots.remove(slot)
+        taken, self._slots = _split(self._slots, lambda s: s.name in names)
+        for slot in taken:
             found[slot.name] = found[slot.name] + slot.values
         return found
 
     # ------------------------------------------------------------------ classifications
 
     def _take_scheme(self, scheme: str) -> list[Classification]:
-        taken = [c for c in self._classifications if c.classification_scheme == scheme]
+        taken, self._classifications = _split(
+            self._classifications, lambda c: c.classification_scheme == scheme
+        )
         for item in taken:
-            self._classifications.remove(item)
             if item.classified_object not in (None, "", self._id):
                 self._reader.error(
                     f"Classification {item.id or scheme!r} classifies {item.classified_object!r}, "
@@ -262,11 +278,9 @@ class ObjectParts:
                     f"coded Classification {item.id or scheme!r} has no nodeRepresentation", self._id
                 )
                 continue
-            slots = list(item.slots)
-            coding = [s for s in slots if s.name == "codingScheme"]
+            coding, slots = _split(list(item.slots), lambda s: s.name == "codingScheme")
             scheme_value = None
             for slot in coding:
-                slots.remove(slot)
                 if len(slot.values) != 1:
                     self._reader.error("Slot 'codingScheme' must have exactly one value", self._id)
                 else:
@@ -296,17 +310,13 @@ class ObjectParts:
 
     def take_flag_node(self, node: str) -> str | None:
         """Consume a nested Classification by classificationNode: its id ("" without id), or None."""
-        taken = [c for c in self._classifications if c.classification_node == node]
-        for item in taken:
-            self._classifications.remove(item)
+        taken, self._classifications = _split(self._classifications, lambda c: c.classification_node == node)
         return (taken[0].id or "") if taken else None
 
     # ------------------------------------------------------------------ external identifiers
 
     def take_identifier(self, scheme: str) -> str | None:
-        taken = [e for e in self._identifiers if e.identification_scheme == scheme]
-        for item in taken:
-            self._identifiers.remove(item)
+        taken, self._identifiers = _split(self._identifiers, lambda e: e.identification_scheme == scheme)
         if len(taken) > 1:
             self._reader.error(f"ExternalIdentifier {scheme} appears {len(taken)} times", self._id)
         if not taken:

@@ -26,10 +26,13 @@ from hub.storage.registry_reads import (
     packages_by_unique_id_txn,
 )
 from hub.storage.registry_search import (
+    count_submission_sets_txn,
     find_entries_txn,
     find_folders_txn,
     find_submission_sets_txn,
     withheld_entries_exist_txn,
+    withheld_folders_exist_txn,
+    withheld_sets_exist_txn,
 )
 from hub.storage.registry_store import delete_objects_txn, insert_registry_txn, update_objects_txn
 from hub.storage.replay_store import claim_replay_key_txn
@@ -87,6 +90,7 @@ __all__ = [
     "audit_rows_txn",
     "audit_search_txn",
     "claim_replay_key_txn",
+    "count_submission_sets_txn",
     "count_txn",
     "current_versions_txn",
     "delete_objects_txn",
@@ -127,5 +131,7 @@ __all__ = [
     "upgrade",
     "withheld_entries_exist_txn",
     "withheld_exists_txn",
+    "withheld_folders_exist_txn",
+    "withheld_sets_exist_txn",
     "write_version_txn",
 ]

@@ -18,9 +18,23 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.registry_query import (
@@ -311,6 +325,38 @@ def entry_params(f: EntryFilter, consent: ConsentBlock | None) -> dict[str, Any]
     return values
 
 
+def _statement(
+    kind: str,
+    object_kind: ObjectKind,
+    table: Table,
+    where: Callable[[bool], list[ColumnElement[bool]]],
+    consented: bool,
+    with_ebrim: bool,
+    limit: int | None,
+) -> Select[Any]:
+    """One object kind's statement for its conditions ``where(consented)``: "find" (oldest first; with a
+    ``limit``, that many rows from the named offset ``page_offset``), "count", or "withheld" (did consent
+    hide any match?)."""
+    c = table.c
+    if kind == "withheld":
+        hidden = not_(consent_clause(c.patient_key, None))
+        return select(exists().where(and_(true(), *where(False), hidden)))
+    if kind == "count":
+        return select(func.count()).select_from(table).where(and_(true(), *where(consented)))
+    statement = (
+        object_select(object_kind, table, with_ebrim=with_ebrim)
+        .where(and_(true(), *where(consented)))
+        .order_by(c.pk)
+    )
+    return statement if limit is None else statement.limit(limit).offset(_named("page_offset"))
+
+
+def _paged(params: dict[str, Any], limit: int | None, offset: int) -> dict[str, Any]:
+    if limit is not None:
+        params["page_offset"] = max(offset, 0)
+    return params
+
+
 def entry_statement(
     engine: StorageEngine,
     f: EntryFilter,
@@ -319,8 +365,8 @@ def entry_statement(
     with_ebrim: bool,
     limit: int | None = None,
 ) -> Select[Any]:
-    """The statement of a DocumentEntry filter (``kind`` "find", or "withheld": did consent hide any?), with
-    named parameters; executed with :func:`entry_params`."""
+    """The statement of a DocumentEntry filter (``kind`` of :func:`_statement`), with named parameters;
+    executed with :func:`entry_params` (and ``page_offset`` when there is a ``limit``)."""
     return _built_entry_statement(engine, _value_free(f), consent is not None, kind, with_ebrim, limit)
 
 
@@ -329,16 +375,15 @@ def _built_entry_statement(
     engine: StorageEngine, shape: EntryFilter, consented: bool, kind: str, with_ebrim: bool, limit: int | None
 ) -> Select[Any]:
     """Built once per shape: building a statement and SQLAlchemy's cache key cost about 2 ms a query."""
-    if kind == "withheld":
-        where = entry_conditions(engine, shape, False)
-        where.append(not_(consent_clause(E.patient_key, None)))
-        return select(exists().where(and_(true(), *where)))
-    statement = (
-        object_select(ObjectKind.DOCUMENT_ENTRY, xds_document_entry, with_ebrim=with_ebrim)
-        .where(and_(true(), *entry_conditions(engine, shape, consented)))
-        .order_by(E.pk)
+    return _statement(
+        kind,
+        ObjectKind.DOCUMENT_ENTRY,
+        xds_document_entry,
+        lambda consented_: entry_conditions(engine, shape, consented_),
+        consented,
+        with_ebrim,
+        limit,
     )
-    return statement if limit is None else statement.limit(limit)
 
 
 _ENTRY_CODE_COLUMNS = {
@@ -366,17 +411,37 @@ async def find_entries_txn(
     consent: ConsentBlock | None = None,
     with_ebrim: bool = True,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredObject]:
-    """DocumentEntries matching ``f`` (one statement), oldest first."""
+    """DocumentEntries matching ``f`` (one statement), oldest first; at most ``limit`` after ``offset``."""
     statement = entry_statement(engine, f, consent, "find", with_ebrim, limit)
-    rows = (await conn.execute(statement, entry_params(f, consent))).all()
+    rows = (await conn.execute(statement, _paged(entry_params(f, consent), limit, offset))).all()
     return [row_to_object(r) for r in rows]
 
 
 @functools.lru_cache(maxsize=256)
 def _set_statement(
-    engine: StorageEngine, shape: SubmissionSetFilter, consented: bool, with_ebrim: bool, limit: int | None
+    engine: StorageEngine,
+    shape: SubmissionSetFilter,
+    consented: bool,
+    kind: str,
+    with_ebrim: bool,
+    limit: int | None,
 ) -> Select[Any]:
+    return _statement(
+        kind,
+        ObjectKind.SUBMISSION_SET,
+        xds_submission_set,
+        lambda consented_: _set_conditions(engine, shape, consented_),
+        consented,
+        with_ebrim,
+        limit,
+    )
+
+
+def _set_conditions(
+    engine: StorageEngine, shape: SubmissionSetFilter, consented: bool
+) -> list[ColumnElement[bool]]:
     where = _common(S, shape, consented)
     if shape.source_ids:
         where.append(S.source_id.in_(_named("source_ids", expanding=True)))
@@ -391,12 +456,7 @@ def _set_statement(
             _code_pair(S.content_type_code, S.content_type_scheme, group)
             for group in shape.content_types.groups
         )
-    statement = (
-        object_select(ObjectKind.SUBMISSION_SET, xds_submission_set, with_ebrim=with_ebrim)
-        .where(and_(true(), *where))
-        .order_by(S.pk)
-    )
-    return statement if limit is None else statement.limit(limit)
+    return where
 
 
 async def find_submission_sets_txn(
@@ -407,10 +467,33 @@ async def find_submission_sets_txn(
     consent: ConsentBlock | None = None,
     with_ebrim: bool = True,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredObject]:
-    """SubmissionSets matching ``f`` (one statement, built once per filter shape)."""
-    statement, params = set_query(engine, f, consent, with_ebrim, limit)
-    return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
+    """SubmissionSets matching ``f`` (one statement, built once per filter shape), oldest first; at most
+    ``limit`` after ``offset``."""
+    statement, params = set_query(engine, f, consent, with_ebrim, limit, offset=offset)
+    rows = (await conn.execute(statement, params)).all()
+    return [row_to_object(r) for r in rows]
+
+
+async def count_submission_sets_txn(
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    f: SubmissionSetFilter,
+    *,
+    consent: ConsentBlock | None = None,
+) -> int:
+    """How many SubmissionSets match ``f`` (consent applied as in :func:`find_submission_sets_txn`)."""
+    statement, params = set_query(engine, f, consent, False, None, kind="count")
+    return int((await conn.execute(statement, params)).scalar_one())
+
+
+async def withheld_sets_exist_txn(
+    conn: AsyncConnection, engine: StorageEngine, f: SubmissionSetFilter, consent: ConsentBlock
+) -> bool:
+    """Whether consent hid any SubmissionSet matching ``f``."""
+    statement, params = set_query(engine, f, None, False, None, kind="withheld")
+    return bool((await conn.execute(statement, {**params, **consent_params(consent)})).scalar())
 
 
 def set_query(
@@ -419,8 +502,12 @@ def set_query(
     consent: ConsentBlock | None,
     with_ebrim: bool,
     limit: int | None,
+    *,
+    kind: str = "find",
+    offset: int = 0,
 ) -> tuple[Select[Any], dict[str, Any]]:
-    """The (remembered) statement of a SubmissionSet filter and the values of its named parameters."""
+    """The (remembered) statement of a SubmissionSet filter (``kind`` of :func:`_statement`) and the values
+    of its named parameters (with a ``limit``, the page starts after ``offset``)."""
     shape = dataclasses.replace(
         _common_free(f, submission_time=f.submission_time),
         source_ids=_some(f.source_ids),
@@ -430,24 +517,33 @@ def set_query(
     if f.source_ids:
         params["source_ids"] = sorted(set(f.source_ids))
     params.update(_name_params(f.author_names))
-    return _set_statement(engine, shape, consent is not None, with_ebrim, limit), params
+    return _set_statement(engine, shape, consent is not None, kind, with_ebrim, limit), _paged(
+        params, limit, offset
+    )
 
 
 @functools.lru_cache(maxsize=256)
 def _folder_statement(
-    shape: FolderFilter, consented: bool, with_ebrim: bool, limit: int | None
+    shape: FolderFilter, consented: bool, kind: str, with_ebrim: bool, limit: int | None
 ) -> Select[Any]:
+    return _statement(
+        kind,
+        ObjectKind.FOLDER,
+        xds_folder,
+        lambda consented_: _folder_conditions(shape, consented_),
+        consented,
+        with_ebrim,
+        limit,
+    )
+
+
+def _folder_conditions(shape: FolderFilter, consented: bool) -> list[ColumnElement[bool]]:
     where = _common(F, shape, consented)
     if shape.last_update is not None:
         where.append(_range(F.last_update_key, shape.last_update, "last_update"))
     if shape.codes is not None:
         where.extend(_folder_codes(shape.codes))
-    statement = (
-        object_select(ObjectKind.FOLDER, xds_folder, with_ebrim=with_ebrim)
-        .where(and_(true(), *where))
-        .order_by(F.pk)
-    )
-    return statement if limit is None else statement.limit(limit)
+    return where
 
 
 async def find_folders_txn(
@@ -457,19 +553,37 @@ async def find_folders_txn(
     consent: ConsentBlock | None = None,
     with_ebrim: bool = True,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredObject]:
-    """Folders matching ``f`` (one statement, built once per filter shape)."""
-    statement, params = folder_query(f, consent, with_ebrim, limit)
-    return [row_to_object(r) for r in (await conn.execute(statement, params)).all()]
+    """Folders matching ``f`` (one statement, built once per filter shape), oldest first; at most ``limit``
+    after ``offset``."""
+    statement, params = folder_query(f, consent, with_ebrim, limit, offset=offset)
+    rows = (await conn.execute(statement, params)).all()
+    return [row_to_object(r) for r in rows]
+
+
+async def withheld_folders_exist_txn(conn: AsyncConnection, f: FolderFilter, consent: ConsentBlock) -> bool:
+    """Whether consent hid any Folder matching ``f``."""
+    statement, params = folder_query(f, None, False, None, kind="withheld")
+    return bool((await conn.execute(statement, {**params, **consent_params(consent)})).scalar())
 
 
 def folder_query(
-    f: FolderFilter, consent: ConsentBlock | None, with_ebrim: bool, limit: int | None
+    f: FolderFilter,
+    consent: ConsentBlock | None,
+    with_ebrim: bool,
+    limit: int | None,
+    *,
+    kind: str = "find",
+    offset: int = 0,
 ) -> tuple[Select[Any], dict[str, Any]]:
-    """The (remembered) statement of a Folder filter and the values of its named parameters."""
+    """The (remembered) statement of a Folder filter (``kind`` of :func:`_statement`) and the values of its
+    named parameters (with a ``limit``, the page starts after ``offset``)."""
     shape = _common_free(f, last_update=f.last_update)
     params = _common_params(f, consent, last_update=f.last_update)
-    return _folder_statement(shape, consent is not None, with_ebrim, limit), params
+    return _folder_statement(shape, consent is not None, kind, with_ebrim, limit), _paged(
+        params, limit, offset
+    )
 
 
 async def withheld_entries_exist_txn(

@@ -48,6 +48,7 @@ log phmr $PY -m tests.benchmarks.bench_phmr
 log phmr-pipeline $PY -m tests.benchmarks.bench_phmr_pipeline --duration "$DURATION" --pg-url "$PG/postgres"
 # XDS (issue 5): ITI-41 over HTTP, FindDocuments over $ENTRIES entries, a 100 MB document through ITI-41/43
 log xds-codec $PY -m tests.benchmarks.bench_xds_codec
+log mhd-pages $PY -m tests.benchmarks.bench_mhd_pages --pg-url "$PG/postgres"
 log xds $PY -m tests.benchmarks.bench_xds --part all --engines sqlite,postgresql --pg-url "$PG/postgres" --entries "$ENTRIES" --duration "$DURATION"
 log search-extraction $PY -m tests.benchmarks.bench_search_extraction
 echo "reports in $OUT/"

@@ -38,9 +38,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import NotFoundError
 from hub.core.issues import Issue, IssueSeverity, IssueType, operation_outcome
-from hub.core.registry_query import AssociationFilter, Selection
+from hub.core.registry_query import AssociationFilter, FolderFilter, Selection, SubmissionSetFilter
 from hub.fhir import AccessDecision, Action, AuditEntry, FhirService, RequestContext
-from hub.storage import associations_txn, find_folders_txn, find_submission_sets_txn
+from hub.storage import (
+    ConsentBlock,
+    associations_txn,
+    count_submission_sets_txn,
+    find_folders_txn,
+    find_submission_sets_txn,
+    withheld_folders_exist_txn,
+    withheld_sets_exist_txn,
+)
 from hub.storage.engines import StorageEngine
 from xds.codes import AssociationType, AvailabilityStatus
 from xds.mhd.list_query import KINDS, NO_PATIENT, SEARCH_PARAMETERS, ListSearch, translate
@@ -67,30 +75,30 @@ WITHHELD = Issue(
 _Found = tuple[SubmissionSet | Folder, int | None]  # an owner and when it last changed (epoch µs)
 
 
-async def _found_txn(
-    conn: AsyncConnection,
-    engine: StorageEngine,
-    search: ListSearch,
-    decision: AccessDecision,
-    limit: int,
-    *,
-    with_consent: bool = True,
-) -> list[_Found]:
-    """SubmissionSets then Folders matching ``search`` (at most ``limit`` of each kind);
-    ``with_consent=False`` only tells whether consent withheld any (nothing found so is ever shown)."""
-    consent = decision.consent if with_consent else None
+@dataclass(frozen=True, slots=True)
+class _Filters:
+    """The storage filters of a List search (None: that kind cannot match)."""
+
+    sets: SubmissionSetFilter | None
+    folders: FolderFilter | None
+
+
+async def _filters_txn(
+    conn: AsyncConnection, search: ListSearch, decision: AccessDecision
+) -> _Filters | None:
+    """The SubmissionSet and Folder filters of ``search`` in the reader's scope (None: nothing matches)."""
     if search.impossible:
-        return []
+        return None
     patient = await patient_cx_txn(conn, search.patient)
     if search.patient is not None and patient is None:
-        return []  # a hub Patient without a CPR has nothing in the registry
+        return None  # a hub Patient without a CPR has nothing in the registry
     key = patient_key(patient) if patient is not None else None
     if decision.patient_key is not None:
         if key is not None and key != decision.patient_key:
-            return []  # a citizen asking for someone else
+            return None  # a citizen asking for someone else
         key = decision.patient_key
     designations = CodeFilter((search.designations,)) if search.designations else None
-    found: list[_Found] = []
+    sets = folders = None
     if "submissionset" in search.kinds:
         query = FindSubmissionSetsQuery(
             patient_id=patient or NO_PATIENT,
@@ -99,15 +107,13 @@ async def _found_txn(
             submission_time=search.dates,
             content_type_codes=designations,
         )
-        f = dataclasses.replace(
+        sets = dataclasses.replace(
             find_submission_sets_filter(query),
             patient_key=key,
             selection=search.selection,
             author_names=search.source_names,
             updated=search.updated,
         )
-        rows = await find_submission_sets_txn(conn, engine, f, consent=consent, limit=limit)
-        found.extend((o, at) for o, at in decode_stamped(rows) if isinstance(o, SubmissionSet))
     if "folder" in search.kinds and not search.source_ids and not search.source_names:
         # a Folder has neither sourceId nor author: a search naming either finds SubmissionSets only
         folder_query = FindFoldersQuery(
@@ -116,15 +122,57 @@ async def _found_txn(
             last_update_time=search.dates,
             codes=designations,
         )
-        f2 = dataclasses.replace(
+        folders = dataclasses.replace(
             find_folders_filter(folder_query),
             patient_key=key,
             selection=search.selection,
             updated=search.updated,
         )
-        rows = await find_folders_txn(conn, f2, consent=consent, limit=limit)
+    return _Filters(sets, folders)
+
+
+async def _found_txn(
+    conn: AsyncConnection,
+    engine: StorageEngine,
+    filters: _Filters,
+    consent: ConsentBlock | None,
+    *,
+    count: int,
+    offset: int,
+) -> list[_Found]:
+    """Up to ``count + 1`` matches after ``offset`` (one more than the page: is there a next?), the
+    SubmissionSets before the Folders, each kind oldest first.  The page is cut in SQL, so a deep page
+    reads and decodes no more than a first one; a page past the SubmissionSets counts them once to know
+    where its Folders begin."""
+    wanted = count + 1
+    found: list[_Found] = []
+    folder_offset = offset
+    if filters.sets is not None:
+        rows = await find_submission_sets_txn(
+            conn, engine, filters.sets, consent=consent, limit=wanted, offset=offset
+        )
+        found.extend((o, at) for o, at in decode_stamped(rows) if isinstance(o, SubmissionSet))
+        if rows or not offset:
+            folder_offset = 0  # this page holds the last SubmissionSets (or all of them fit before it)
+        else:
+            folder_offset = offset - await count_submission_sets_txn(
+                conn, engine, filters.sets, consent=consent
+            )
+    if filters.folders is not None and len(found) < wanted:
+        rows = await find_folders_txn(
+            conn, filters.folders, consent=consent, limit=wanted - len(found), offset=max(folder_offset, 0)
+        )
         found.extend((o, at) for o, at in decode_stamped(rows) if isinstance(o, Folder))
     return found
+
+
+async def _withheld_txn(
+    conn: AsyncConnection, engine: StorageEngine, filters: _Filters, consent: ConsentBlock
+) -> bool:
+    """Whether consent hid any SubmissionSet or Folder the search matches."""
+    if filters.sets is not None and await withheld_sets_exist_txn(conn, engine, filters.sets, consent):
+        return True
+    return filters.folders is not None and await withheld_folders_exist_txn(conn, filters.folders, consent)
 
 
 async def _rendered_txn(
@@ -198,7 +246,8 @@ async def _read_txn(
         count=1,
         offset=0,
     )
-    found = await _found_txn(conn, engine, search, decision, limit=1)
+    filters = await _filters_txn(conn, search, decision)
+    found = await _found_txn(conn, engine, filters, decision.consent, count=1, offset=0) if filters else []
     if not found:
         return None
     owner, _ = found[0]
@@ -231,16 +280,16 @@ class _Page:
 async def _search_txn(
     conn: AsyncConnection, engine: StorageEngine, search: ListSearch, decision: AccessDecision
 ) -> _Page:
-    wanted = search.offset + search.count
-    found = await _found_txn(conn, engine, search, decision, limit=wanted + 1)
-    page = found[search.offset : wanted]
+    filters = await _filters_txn(conn, search, decision)
+    if filters is None:
+        return _Page([], (), more=False, withheld=False)
+    consent = decision.consent
+    found = await _found_txn(conn, engine, filters, consent, count=search.count, offset=search.offset)
+    page = found[: search.count]
     resources = await _rendered_txn(conn, engine, page, decision)
     keys = tuple(sorted({k for o, _ in page if (k := patient_key(o.patient_id))}))
-    withheld = False
-    if decision.consent is not None:
-        unfiltered = await _found_txn(conn, engine, search, decision, limit=wanted + 1, with_consent=False)
-        withheld = len(unfiltered) > len(found)
-    return _Page(resources, keys, len(found) > wanted, withheld)
+    withheld = consent is not None and await _withheld_txn(conn, engine, filters, consent)
+    return _Page(resources, keys, len(found) > search.count, withheld)
 
 
 async def search_lists(

@@ -109,21 +109,23 @@ async def find_entries_txn(
     f = _scoped(search.entry_filter(patient), decision)
     if f is None:
         return empty
-    wanted = search.offset + search.count
-    found = await stamped_entries_txn(conn, engine, f, consent=decision.consent, limit=wanted + 1)
-    page = [entry for entry, _ in found[search.offset : wanted]]
+    found = await stamped_entries_txn(
+        conn, engine, f, consent=decision.consent, limit=search.count + 1, offset=search.offset
+    )
+    page = [entry for entry, _ in found[: search.count]]
     withheld = decision.consent is not None and await withheld_entries_exist_txn(
         conn, engine, f, decision.consent
     )
     relations = await relations_txn(conn, [e.entry_uuid for e in page]) if page else {}
-    more = len(found) > wanted
+    more = len(found) > search.count
     return FoundDocuments(
         page,
         relations,
         more=more,
         withheld=withheld,
-        total=None if more else len(found),
-        updated=dict((entry.entry_uuid, at) for entry, at in found[search.offset : wanted]),
+        # exact when this page reached the end; unknown past the end (the rows before were not read)
+        total=None if more or (not page and search.offset) else search.offset + len(page),
+        updated=dict((entry.entry_uuid, at) for entry, at in found[: search.count]),
     )
 
 

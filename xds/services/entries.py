@@ -40,9 +40,12 @@ async def stamped_entries_txn(
     *,
     consent: ConsentBlock | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[tuple[DocumentEntry, int | None]]:
-    """:func:`entries_txn`, each entry with when it last changed (epoch µs)."""
-    found = decode_stamped(await find_entries_txn(conn, engine, f, consent=consent, limit=limit))
+    """:func:`entries_txn` (a page: at most ``limit`` after ``offset``), each entry with when it last
+    changed (epoch µs)."""
+    stored = await find_entries_txn(conn, engine, f, consent=consent, limit=limit, offset=offset)
+    found = decode_stamped(stored)
     return [(o, at) for o, at in found if isinstance(o, DocumentEntry)]
 
 

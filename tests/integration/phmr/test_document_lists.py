@@ -26,10 +26,15 @@ PATIENT = {"patient.identifier": f"{CPR_SYSTEM}|{CPR}"}
 DOCTOR = {"authorisation_id": "BCD12", "sor": "123456789012"}
 
 
-async def _submitted(http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> list[str]:
-    bundle = provide_bundle(build_phmr(2), submission_set=_listing("urn:uuid:folder-1"))
+async def _submitted(
+    http: httpx.AsyncClient, headers: dict[str, str] | None = None, *, measurements: int = 2
+) -> list[str]:
+    document = build_phmr(measurements, document_id=f"5a0c1f3e-9d2b-4c77-8e61-2f4b9a7d0c1{measurements}")
+    bundle = provide_bundle(document, submission_set=_listing("urn:uuid:folder-1"))
     bundle["entry"][0]["resource"]["title"] = "Målinger uge 9"
-    bundle["entry"].append(_folder_entry(["urn:uuid:docref-1"]))
+    folder = _folder_entry(["urn:uuid:docref-1"])
+    folder["resource"]["identifier"][0]["value"] = f"urn:oid:2.25.4711{measurements}"
+    bundle["entry"].append(folder)
     r = await provide(http, bundle, headers)
     assert r.status_code == 200, r.text
     return locations(r)  # List (set), DocumentReference, Binary, List (folder)
@@ -115,6 +120,37 @@ async def test_lists_carry_and_are_searched_by_their_last_change(hub: tuple[http
     assert await found(f"lt{at}") == []
     bad = await http.get("/fhir/List", params={**PATIENT, "_lastUpdated": "ap2024-01-01"})
     assert bad.status_code == 400 and "prefix ap is not supported" in bad.text
+
+
+async def test_pages_run_through_the_submission_sets_then_the_folders(
+    hub: tuple[httpx.AsyncClient, Any],
+) -> None:
+    """Pages are cut in the database: SubmissionSets first, then Folders, each oldest first; a page may
+    straddle the two, a deep page jumps straight to its Folders, and past the end nothing (and no total)."""
+    http, _ = hub
+    submitted = [await _submitted(http, measurements=n) for n in (1, 2, 3)]
+    sets = [s[0] for s in submitted]
+    folders = [s[3] for s in submitted]
+
+    async def page(**params: str) -> tuple[list[str], dict[str, Any]]:
+        r = await http.get("/fhir/List", params={**PATIENT, "_count": "2", **params})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return [f"List/{x['id']}" for x in _matches(body)], body
+
+    first, body = await page()
+    assert first == sets[:2] and "total" not in body
+    following = next(link["url"] for link in body["link"] if link["relation"] == "next")
+    second = (await http.get(following)).json()
+    assert [f"List/{x['id']}" for x in _matches(second)] == [sets[2], folders[0]]
+    last, body = await page(_offset="4")
+    assert last == folders[1:] and body["total"] == 6
+    assert not any(link["relation"] == "next" for link in body["link"])
+    assert (await page(_offset="5"))[0] == folders[2:]
+    beyond, body = await page(_offset="9")
+    assert beyond == [] and "total" not in body
+    only_folders, _ = await page(code="folder", _offset="1")
+    assert only_folders == folders[1:]
 
 
 async def test_bad_list_requests_are_clear_errors(hub: tuple[httpx.AsyncClient, Any]) -> None:

@@ -124,6 +124,12 @@ async def test_paging_and_post_search(http: httpx.AsyncClient) -> None:
     following = next(link["url"] for link in first_page["link"] if link["relation"] == "next")
     second = (await http.get(following)).json()
     assert [d["id"] for d in matches(second)] == ids[2:] and second["total"] == 3
+    deep = (
+        await http.get("/fhir/DocumentReference", params={**PATIENT, "_count": "1", "_offset": "1"})
+    ).json()
+    assert [d["id"] for d in matches(deep)] == ids[1:2] and "total" not in deep
+    beyond = (await http.get("/fhir/DocumentReference", params={**PATIENT, "_offset": "7"})).json()
+    assert matches(beyond) == [] and "total" not in beyond  # past the end: the count is not known
     form = await http.post(
         "/fhir/DocumentReference/_search",
         content=f"patient.identifier={CPR_SYSTEM}|{CPR}&_count=1",

@@ -16,6 +16,7 @@ from hub.core.registry_query import (
     FolderFilter,
     KeyRange,
     NameCondition,
+    ReferenceKey,
     Selection,
     SubmissionSetFilter,
 )
@@ -38,6 +39,11 @@ FILTERS = [
     EntryFilter(selection=Selection(entry_uuids=("a", "b"), logical_ids=("c",)), latest_only=True),
     EntryFilter(patient_key="1", reference_ids=(("r1", "r2"), ("r3",)), author_patterns=("%Jensen%",)),
     EntryFilter(patient_key="1", author_names=(NAMES_FAMILY, NAMES_GIVEN)),
+    EntryFilter(
+        patient_key="1",
+        updated=KeyRange(4, 8),
+        reference_keys=((ReferenceKey("v", "1.2"), ReferenceKey(None, "")), (ReferenceKey("w", None),)),
+    ),
     EntryFilter(),
 ]
 
@@ -52,6 +58,8 @@ def test_the_parameters_supplied_are_the_parameters_named(
     assert key is not None
     named = {b.key for b in key.bindparams if not b.key.startswith("%")}  # "%(…)s": anonymous literals
     assert named == set(entry_params(f, consent))
+    page = entry_statement(ENGINE, f, consent, "find", False, 11)  # a page: its offset is named too
+    assert _named_parameters(page) == set(entry_params(f, consent)) | {"page_offset"}
 
 
 def test_filters_that_differ_in_values_share_one_statement() -> None:
@@ -96,10 +104,12 @@ SET_FILTERS = [
     SubmissionSetFilter(patient_key="2512484916", submission_time=KeyRange(1, None), content_types=CONTENT),
     SubmissionSetFilter(selection=Selection(entry_uuids=("a",)), author_patterns=("%Jensen%",)),
     SubmissionSetFilter(patient_key="1", author_names=(NAMES_GIVEN,)),
+    SubmissionSetFilter(patient_key="1", updated=KeyRange(None, 3)),
 ]
 FOLDER_FILTERS = [
     FolderFilter(patient_key="2512484916", last_update=KeyRange(None, 7), latest_only=True),
     FolderFilter(selection=Selection(unique_ids=("1.2",), logical_ids=("l",)), statuses=("Approved",)),
+    FolderFilter(patient_key="1", updated=KeyRange(2, None)),
 ]
 
 
@@ -114,6 +124,13 @@ def test_submission_set_and_folder_parameters_are_the_ones_named(consent: Consen
     for f in SET_FILTERS:
         statement, params = set_query(ENGINE, f, consent, True, None)
         assert _named_parameters(statement) == set(params), f
+        for kind in ("count", "withheld"):
+            statement, params = set_query(ENGINE, f, None, False, None, kind=kind)
+            assert _named_parameters(statement) - set(params) <= {
+                "consent_auth",
+                "consent_sor",
+                "consent_now",
+            }
     for g in FOLDER_FILTERS:
         statement, params = folder_query(g, consent, False, 11)
         assert _named_parameters(statement) == set(params), g

@@ -33,6 +33,7 @@ from hub.storage import (
     ConsentBlock,
     Database,
     associations_txn,
+    count_submission_sets_txn,
     delete_objects_txn,
     entries_by_unique_id_txn,
     find_entries_txn,
@@ -47,6 +48,8 @@ from hub.storage import (
     repository_documents_txn,
     update_objects_txn,
     withheld_entries_exist_txn,
+    withheld_folders_exist_txn,
+    withheld_sets_exist_txn,
 )
 from tests.xds_calls import block_organisation
 
@@ -248,6 +251,34 @@ async def test_consent_is_enforced_inside_the_query(registry: Database) -> None:
     folders = await registry.run("f", find_folders_txn, FolderFilter(patient_key=P1), consent=blocked)
     links = await registry.run("a", associations_txn, AssociationFilter(("urn:uuid:a",)), consent=blocked)
     assert sets == [] and folders == [] and links == []
+    set_filter, folder_filter = SubmissionSetFilter(patient_key=P1), FolderFilter(patient_key=P1)
+    assert (
+        await registry.run("c", count_submission_sets_txn, registry.engine, set_filter, consent=blocked) == 0
+    )
+    assert await registry.run("c", count_submission_sets_txn, registry.engine, set_filter, consent=other) == 1
+    assert await registry.run("w", withheld_sets_exist_txn, registry.engine, set_filter, blocked)
+    assert not await registry.run("w", withheld_sets_exist_txn, registry.engine, set_filter, other)
+    assert await registry.run("w", withheld_folders_exist_txn, folder_filter, blocked)
+    assert not await registry.run("w", withheld_folders_exist_txn, folder_filter, other)
+
+
+async def test_pages_are_cut_in_sql(registry: Database) -> None:
+    """A page is ``limit`` rows after ``offset`` in the database (oldest first): deep pages read no more."""
+
+    async def page(limit: int, offset: int) -> list[str]:
+        f = EntryFilter(patient_key=P1)
+        found = await registry.run("p", find_entries_txn, registry.engine, f, limit=limit, offset=offset)
+        return [o.entry_uuid for o in found]
+
+    assert await page(2, 0) == ["urn:uuid:a", "urn:uuid:b"]
+    assert await page(2, 2) == ["urn:uuid:c", "urn:uuid:e"]
+    assert await page(2, 4) == []
+    sets = await registry.run(
+        "s", find_submission_sets_txn, registry.engine, SubmissionSetFilter(patient_key=P1), limit=5, offset=1
+    )
+    folders = await registry.run("f", find_folders_txn, FolderFilter(patient_key=P1), limit=1, offset=0)
+    assert sets == [] and [f.entry_uuid for f in folders] == ["urn:uuid:f"]
+    assert await registry.run("c", count_submission_sets_txn, registry.engine, SubmissionSetFilter()) == 1
 
 
 async def test_packages_and_associations(registry: Database) -> None:
