@@ -8,7 +8,7 @@ JSON or JUnit XML (:mod:`conformance.report`).
 from conformance.fhirpath_suite import FhirPathSuite
 from conformance.report import CaseResult, CaseStatus, ReportFormat, SuiteReport, render
 from conformance.suites import Hl7ValidatorSuite
-from conformance.targets import HttpTarget, InProcessTarget, Target, ValidationRequest
+from conformance.targets import HttpTarget, InProcessTarget, Target, TargetRefusedError, ValidationRequest
 
 __all__ = [
     "CaseResult",
@@ -20,6 +20,7 @@ __all__ = [
     "ReportFormat",
     "SuiteReport",
     "Target",
+    "TargetRefusedError",
     "ValidationRequest",
     "render",
 ]

@@ -118,6 +118,11 @@ def _xml_codec_class() -> Any:
     return FhirXmlCodec
 
 
+class TargetRefusedError(Exception):
+    """The hub under test refused the runner itself (401/403): every case would only measure that, so the
+    run stops instead of counting each refusal as a disagreement."""
+
+
 @dataclass(slots=True)
 class HttpTarget:
     """Posts each request to ``{url}/$validate`` of a running hub."""
@@ -150,6 +155,10 @@ class HttpTarget:
             )
         except httpx.HTTPError as exc:
             raise InvalidInputError(f"$validate at {self.url} failed: {exc}") from exc
+        if response.status_code in (401, 403):
+            raise TargetRefusedError(
+                f"$validate at {self.url} answered {response.status_code}: {_diagnostics(response)}"
+            )
         try:
             outcome = response.json()
         except ValueError as exc:
@@ -157,6 +166,15 @@ class HttpTarget:
                 f"$validate at {self.url} answered {response.status_code} without JSON"
             ) from exc
         return issues_from_outcome(outcome)
+
+
+def _diagnostics(response: httpx.Response) -> str:
+    """The first diagnostics of an OperationOutcome answer, else the start of the body."""
+    try:
+        issues = response.json().get("issue") or [{}]
+        return str(issues[0].get("diagnostics") or response.text[:200])
+    except (ValueError, AttributeError):
+        return response.text[:200]
 
 
 def error_count(issues: Sequence[Issue]) -> int:

@@ -158,7 +158,7 @@ class StepRunner:
         self, step: PlanStep, status: CaseStatus, reason: str = "", reply: SoapReply | None = None
     ) -> CaseResult:
         expected = len(step.expected_errors) or (1 if step.expected_status == "Failure" else 0)
-        actual = len(reply.error_codes) if reply is not None else None
+        actual = reply.error_count if reply is not None else None  # errors only: warnings are no verdict
         return CaseResult(
             name=step.name,
             status=status,

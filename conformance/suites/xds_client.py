@@ -57,6 +57,13 @@ class SoapReply:
         return tuple(e.error_code for e in self.response.errors) if self.response else ()
 
     @property
+    def error_count(self) -> int:
+        """Errors of the reply (warnings left out); a SOAP Fault is one."""
+        if self.response is None:
+            return 1 if self.fault is not None else 0
+        return sum(1 for e in self.response.errors if not e.severity.endswith("Warning"))
+
+    @property
     def status(self) -> str:
         """The status URN's last segment (``Success``, ``Failure``, ``PartialSuccess``) or ``Fault``."""
         if self.response is None:

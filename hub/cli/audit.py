@@ -16,9 +16,9 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from hub.cli.configuration import load_settings
 from hub.cli.operator_audit import audited
 from hub.core.errors import HubError
-from hub.core.settings import Settings
 from hub.storage import GENESIS, AuditRow, Database, audit_head_txn, audit_row_txn, audit_rows_txn
 from security import AuditAction, EntityKind, verify_chain
 
@@ -99,7 +99,7 @@ def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` on the configured database; a storage or configuration error exits 2 with its message."""
 
     async def run() -> T:
-        db = Database(Settings().database_url)
+        db = Database(load_settings().database_url)
         try:
             return await work(db)
         finally:
@@ -129,7 +129,7 @@ def verify(
         return result
 
     # the verification itself is recorded (when the log can be written: it may be a read-only copy)
-    with audited(Settings(), AuditAction.VERIFY_AUDIT, required=False) as op:
+    with audited(load_settings(), AuditAction.VERIFY_AUDIT, required=False) as op:
         result = _on_database(run)
         if result.broken_seq is not None:
             op.failure = f"audit chain broken at row {result.broken_seq}: {result.reason}"

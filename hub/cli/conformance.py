@@ -24,6 +24,7 @@ from conformance import (
     ReportFormat,
     SuiteReport,
     Target,
+    TargetRefusedError,
     render,
 )
 from conformance.suites import run_nist
@@ -67,6 +68,14 @@ def run(
     only: Annotated[
         str | None, typer.Option("--only", help="Run only cases whose name contains this.")
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="TELEHUB_TOKEN",
+            help="Bearer token for --target (a hub in dev or prod mode): $(telehub dev token --role system).",
+        ),
+    ] = None,
 ) -> None:
     """Run a suite and report agreement with the expected outcomes."""
     if not path.exists():
@@ -92,10 +101,20 @@ def run(
         if suite is Suite.FHIRPATH:
             report = FhirPathSuite(path, definitions=loader.registry).run(only=only, progress=advance)
         else:
-            chosen: Target = HttpTarget(target) if target else InProcessTarget(loader.registry)
-            report = Hl7ValidatorSuite(path, definitions=loader.registry).run(
-                chosen, only=only, progress=advance
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            chosen: Target = (
+                HttpTarget(target, headers=headers) if target else InProcessTarget(loader.registry)
             )
+            try:
+                report = Hl7ValidatorSuite(path, definitions=loader.registry).run(
+                    chosen, only=only, progress=advance
+                )
+            except TargetRefusedError as exc:
+                _err.print(
+                    f"[red]The target refused the runner:[/red] {exc} - pass a bearer token with --token "
+                    "(for example $(telehub dev token --role system) against a hub in dev mode)"
+                )
+                raise typer.Exit(2) from exc
     _finish(report, output_format, output)
 
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 import typer
 from rich.console import Console
 
+from hub.cli.configuration import load_settings
 from hub.core.errors import HubError
-from hub.core.settings import Settings
 from security import DevCredentialRequest, DevIssuer, PurposeOfUse, Role
 
 app = typer.Typer(
@@ -48,7 +48,11 @@ SCOPE = typer.Option([], "--scope", help="SMART scope, repeatable (default by ro
 LIFETIME = typer.Option(3600, "--lifetime", help="Validity in seconds.")
 IT_SYSTEM = typer.Option("telehub-dev", "--it-system", help="Calling IT system name.")
 SUBJECT = typer.Option(None, "--subject", help="Subject (default derived from role and identifiers).")
-LEVEL = typer.Option(4, "--level", help="Authentication level (ID cards; DGWS 1-5).")
+LEVEL = typer.Option(
+    4,
+    "--level",
+    help="Authentication level 1-5 (the token's authentication_level claim; the ID card's DGWS level).",
+)
 
 
 def _request(
@@ -87,7 +91,7 @@ def _request(
 
 def _issuer() -> DevIssuer:
     try:
-        return DevIssuer(Settings())
+        return DevIssuer(load_settings())
     except HubError as exc:
         err.print(f"[red]refused:[/red] {exc.message}")
         raise typer.Exit(1) from exc

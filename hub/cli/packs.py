@@ -43,7 +43,8 @@ def _packs_dir(ctx: typer.Context, option: Path | None) -> Path:
 def _describe(pack: InstalledPack) -> str:
     scope = ", ".join(f.value for f in pack.applies_to) or "all CDA documents"
     where = f"{pack.directory} (entry {pack.entry}; applies to {scope})"
-    return f"{pack.kind.value} pack {pack.name!r} installed in {where}"
+    named = "" if pack.name == pack.kind.value else f" {pack.name!r}"
+    return f"{pack.kind.value} pack{named} installed in {where}"
 
 
 @app.command("install")
@@ -57,18 +58,26 @@ def install(
         list[str] | None,
         typer.Option(
             "--applies-to",
-            help="Document family a schematron applies to (phmr, qrd, qfdd, apd, cda); repeatable.",
+            help="Document families a schematron applies to (phmr, qrd, qfdd, apd, cda): repeat the "
+            "option or separate them with commas (--applies-to phmr,cda).",
         ),
     ] = None,
     packs_dir: PacksDirOption = None,
 ) -> None:
     """Install a CDA R2 schema pack or a named ISO schematron pack (audited: ``hub.cli.operator_audit``)."""
     if len(arguments) not in (1, 2):
-        _errors.print("expected [NAME] PATH", style="red", markup=False)
+        shown = " ".join(arguments)
+        _errors.print(
+            f"expected [NAME] PATH, got {len(arguments)} arguments ({shown}); several document families are "
+            "given as --applies-to phmr,cda or by repeating --applies-to",
+            style="red",
+            markup=False,
+        )
         raise typer.Exit(2)
     name, path = (None, arguments[0]) if len(arguments) == 1 else (arguments[0], arguments[1])
     try:
-        families = tuple(DocumentFamily(value) for value in applies_to or ())
+        values = [v.strip() for option in applies_to or () for v in option.split(",") if v.strip()]
+        families = tuple(DocumentFamily(value) for value in values)
     except ValueError as exc:
         _errors.print(f"--applies-to: {exc}", style="red", markup=False)
         raise typer.Exit(2) from exc
@@ -81,7 +90,7 @@ def install(
             raise typer.Exit(1) from exc
         op.about(EntityKind.CONFIGURATION, f"{pack.kind.value} {pack.name}", f"installed in {pack.directory}")
     # markup=False: paths and compiler messages may contain "[...]", which rich would read as markup
-    _console.print(f"installed {_describe(pack)}", style="green", markup=False)
+    _console.print(_describe(pack), style="green", markup=False)
     for note in pack.notes:
         _console.print(f"note: {note}", style="yellow", markup=False)
 

@@ -9,6 +9,7 @@ import importlib
 import typer
 from rich.console import Console
 
+from hub.cli.configuration import load_settings
 from hub.cli.operator_audit import audited
 from hub.core.errors import HubError
 from hub.core.settings import Settings
@@ -52,7 +53,7 @@ async def _run(
 def reindex_command(types: list[str] = TYPES, batch: int = BATCH, after: int = AFTER) -> None:
     """Re-extract the search-index rows of every live resource with today's search parameters (audited).
     Each batch commits on its own: an interrupted run says where to resume (``--after RID``)."""
-    settings = Settings()
+    settings = load_settings()
     done = [after]
     with audited(settings, AuditAction.REINDEX) as op:
         scope = f"types: {', '.join(types) or 'all'}, after rid {after}"

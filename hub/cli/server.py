@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from hub.cli.configuration import load_settings
 from hub.cli.operator_audit import audited
 from hub.cli.workers import Workers, reuse_port_supported
 from hub.core.errors import HubError
@@ -21,14 +22,6 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError, TOML errors: report, exit 2
-        err.print(f"[red]invalid configuration:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
 def serve(
     host: str | None = typer.Option(None, help="Interface to listen on (default from settings: 127.0.0.1)."),
     port: int | None = typer.Option(None, help="TCP port (default from settings: 8080)."),
@@ -37,7 +30,7 @@ def serve(
     """Run the hub (HTTP: /fhir, /xds, /health)."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     n = workers or settings.workers
     if n > 1 and settings.database_url.startswith("sqlite"):
         err.print(
@@ -80,7 +73,7 @@ async def _migrate(settings: Settings) -> str | None:
 
 def migrate() -> None:
     """Create or upgrade the database schema at TELEHUB_DATABASE_URL (audited once the log exists)."""
-    settings = _settings()
+    settings = load_settings()
     # the migration creates the audit log, so it is recorded afterwards (a failed one only if the log exists)
     with audited(settings, AuditAction.MIGRATE, check_first=False) as op:
         try:
@@ -96,7 +89,7 @@ def migrate() -> None:
 
 def config() -> None:
     """Print the effective settings (secrets masked) as JSON."""
-    console.print_json(json.dumps(_settings().masked()))
+    console.print_json(json.dumps(load_settings().masked()))
 
 
 def version() -> None:

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from hub.cli.configuration import load_settings
 from hub.core.errors import HubError
 from hub.core.issues import Issue, IssueSeverity
 from hub.core.settings import Settings
@@ -57,7 +58,7 @@ class FileResult:
 
 def settings_of(ctx: typer.Context) -> Settings:
     settings = getattr(ctx.obj, "settings", None) if ctx.obj is not None else None
-    return settings if isinstance(settings, Settings) else Settings()
+    return settings if isinstance(settings, Settings) else load_settings()
 
 
 def build_loader(settings: Settings, extra: list[Path] | None = None) -> PackageLoader:
@@ -74,23 +75,37 @@ def build_validator(loader: PackageLoader) -> ProfileValidator:
     return ProfileValidator(loader.registry, custom_checks=danish_checks())
 
 
-def _is_cda(data: bytes) -> bool:
-    head = data[:4096]
-    return b"<ClinicalDocument" in head or b":ClinicalDocument" in head
+_UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def xml_head(data: bytes) -> str | None:
+    """The start of ``data`` as text when it is XML (first character ``<`` after an optional byte-order
+    mark and whitespace), else None: how a file's kind is told by its content, whatever its name."""
+    codec = _UTF16_BOMS.get(data[:2])
+    if codec is not None:
+        head = data[2:4098].decode(codec, errors="ignore")
+    else:
+        head = data[:4096].removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore")
+    head = head.lstrip()
+    return head if head.startswith("<") else None
+
+
+def _is_cda(head: str) -> bool:
+    return "<ClinicalDocument" in head or ":ClinicalDocument" in head
 
 
 def validate_file(
     path: Path, data: bytes, validator: ProfileValidator, settings: Settings, profiles: list[str]
 ) -> FileResult:
     """Issues of one file (never raises for bad content: problems become issues)."""
-    stripped = data.lstrip()
+    head = xml_head(data)
     try:
-        if stripped.startswith(b"<") and _is_cda(data):
+        if head is not None and _is_cda(head):
             from profiles.cda import CdaValidator
 
             report = CdaValidator(settings.packs_dir).validate(data)
             return FileResult(path, "cda", list(report.issues))
-        if stripped.startswith(b"<"):
+        if head is not None:
             from profiles.fhir_xml import FhirXmlCodec
 
             result = FhirXmlCodec(validator.registry).read(data)

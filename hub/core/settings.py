@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hub.core.errors import ConfigurationError
+
 
 class ValidationLevel(enum.Enum):
     """How far a FHIR write is validated before it is stored."""
@@ -127,6 +129,24 @@ class SecuritySettings(BaseModel):
     max_header_bytes: int = 16 * 1024
 
 
+def config_file() -> Path | None:
+    """The TOML settings file: ``TELEHUB_CONFIG`` (which must exist; empty: none), else ``./telehub.toml``
+    when it exists."""
+    named = os.environ.get("TELEHUB_CONFIG")
+    if named is None:
+        default = Path("telehub.toml")
+        return default if default.is_file() else None
+    if not named:
+        return None
+    path = Path(named)
+    if not path.is_file():
+        raise ConfigurationError(
+            f"TELEHUB_CONFIG names {named!r}, which is not a file (set it to an existing TOML file, or to an "
+            "empty value for none)"
+        )
+    return path
+
+
 class Settings(BaseSettings):
     """Effective telehub configuration."""
 
@@ -167,9 +187,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get("TELEHUB_CONFIG", "telehub.toml"))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_path.is_file():
+        toml_path = config_file()
+        if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
 

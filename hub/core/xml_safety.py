@@ -44,6 +44,9 @@ _SECURITY_MESSAGES = {
     "resolve": "XML-RESOLVE-FORBIDDEN",
 }
 
+REFUSED_XML_MESSAGE_IDS = frozenset({"XML-MALFORMED", *_SECURITY_MESSAGES.values()})
+"""The ``message_id`` of every issue :func:`parse_xml` raises: the bytes are not well-formed, safe XML."""
+
 _DOCTYPE_MESSAGE = (
     "XML document refused: a DOCTYPE declaration is not allowed "
     "(DTDs and entities are never processed; this blocks entity-expansion and XXE attacks)"
@@ -236,6 +239,7 @@ def parse_local_file(path: Path, *, root: Path, entities: bool = False) -> etree
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "REFUSED_XML_MESSAGE_IDS",
     "ConfinedResolver",
     "local_file_parser",
     "parse_local_file",

@@ -15,7 +15,8 @@ and audit).  The PHMR processor runs as a per-request copy carrying the request'
 :class:`xds.phmr.outcome.ProcessingRecord`, so the answer can name the Observations and show CDA issues
 with their source lines.  Output: a ``Parameters`` resource naming ``documentReference``, each
 ``observation`` and ``device`` (value references) and an ``outcome`` OperationOutcome; a rejected document
-is a ValidationFailedError (422) carrying every issue.
+is a ValidationFailedError (422) carrying every issue; a document that is not well-formed, safe XML
+(malformed, a DOCTYPE, too deep) is an InvalidInputError (400) naming line and column.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from typing import Any
 
 from hub.core.errors import ConfigurationError, InvalidInputError, ValidationFailedError
 from hub.core.issues import Issue, IssueSeverity, IssueType, operation_outcome
+from hub.core.xml_safety import REFUSED_XML_MESSAGE_IDS, parse_xml
 from xds.errors import XdsError
 from xds.model import Code
 from xds.phmr.document_reference import code_system_oid, resource_id
 from xds.phmr.outcome import ProcessingRecord, WriteResult
-from xds.phmr.processor import PhmrProcessor
+from xds.phmr.processor import PhmrProcessor, looks_like_processable_cda
 from xds.services import Caller, ProcessorRegistry, SubmissionResult, XdsService
+from xds.services.runtime import MAX_PROCESSED_BYTES
 from xds.services.submit_document import submit_document
 
 SNOMED_CT = "2.16.840.1.113883.6.96"
@@ -163,13 +166,31 @@ async def submit(service: XdsService, caller: Caller, submission: DocumentSubmis
     assert mine.record is not None
     processors = ProcessorRegistry.of(mine if p is configured else p for p in service.processors)
     runtime = dataclasses.replace(service.runtime, processors=processors)
+    _refuse_unreadable_xml(submission)
     try:
         result = await submit_document(runtime, caller, submission.data, submission.mime_type)
     except XdsError as exc:
+        unreadable = [i for i in mine.record.issues if i.message_id in REFUSED_XML_MESSAGE_IDS]
+        if unreadable:  # a CDA document that is not well-formed, safe XML: the request is bad (400)
+            raise InvalidInputError("the document is not well-formed, safe XML", issues=unreadable) from exc
         raise ValidationFailedError(
             "the document was rejected", issues=rejection_issues(mine.record, exc)
         ) from exc
     return SubmitOutcome(result, mine.record)
+
+
+def _refuse_unreadable_xml(submission: DocumentSubmission) -> None:
+    """An XML document no processor takes (its header names no MedCom type) is still parsed safely once:
+    malformed or hostile XML is a 400 with line and column, not "no metadata can be derived" (422).
+    Processed CDA documents are parsed by their processor, whose parse errors become the same 400."""
+    mime = submission.mime_type.partition(";")[0].strip().lower()
+    is_xml = mime in ("application/xml", "text/xml") or mime.endswith("+xml")
+    if (
+        is_xml
+        and len(submission.data) <= MAX_PROCESSED_BYTES
+        and not looks_like_processable_cda(submission.data)
+    ):
+        parse_xml(submission.data)
 
 
 def rejection_issues(record: ProcessingRecord, error: XdsError) -> list[Issue]:

@@ -83,7 +83,9 @@ async def submit_document(
     if entry is None:
         raise XdsError.single(
             XdsErrorCode.XDS_MISSING_DOCUMENT_METADATA,
-            f"no metadata was submitted and no processor can derive it from a {mime_type} document",
+            f"no metadata was submitted and no processor can derive it from this {mime_type} document "
+            "(metadata is derived from MedCom CDA documents: PHMR, QRD, QFDD, APD); send other documents "
+            "with their metadata (ITI-41, MHD ITI-65)",
             DOCUMENT_ID,
         )
     entry = dataclasses.replace(entry, mime_type=entry.mime_type or mime_type)

@@ -190,15 +190,33 @@ HOSTILE = {
     "truncated": build_phmr(2)[:3000],
     "broken-phmr": _break_patient(build_phmr(2)),
 }
+NOT_MEDCOM = {  # bodies with no MedCom header to recognise: the same safe parse still names what is wrong
+    "doctype-other": b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>',
+    "truncated-other": b'<ClinicalDocument xmlns="urn:hl7-org:v3"><id',
+    "empty": b"",
+}
+UNREADABLE = {  # not well-formed, safe XML: a bad request (400), with the parser's message id
+    "billion-laughs": "XML-DOCTYPE-FORBIDDEN",
+    "xxe-file": "XML-DOCTYPE-FORBIDDEN",
+    "xxe-http": "XML-DOCTYPE-FORBIDDEN",
+    "doctype-other": "XML-DOCTYPE-FORBIDDEN",
+    "truncated": "XML-MALFORMED",
+    "truncated-other": "XML-MALFORMED",
+    "empty": "XML-MALFORMED",
+}
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted([*HOSTILE, *NOT_MEDCOM]))
 async def test_rejected_documents_store_nothing(
     http: httpx.AsyncClient, hub: tuple[Any, Any], phmr_settings: Settings, name: str
 ) -> None:
-    r = await submit(http, HOSTILE[name])
-    assert r.status_code == 422, r.text
+    r = await submit(http, {**HOSTILE, **NOT_MEDCOM}[name])
+    assert r.status_code == (400 if name in UNREADABLE else 422), r.text
     outcome = r.json()
+    if name in UNREADABLE:
+        codes = [i["details"]["coding"][0]["code"] for i in outcome["issue"] if "details" in i]
+        assert UNREADABLE[name] in codes, outcome
+        assert "XDSMissingDocumentMetadata" not in r.text
     assert outcome["resourceType"] == "OperationOutcome"
     errors = [i for i in outcome["issue"] if i["severity"] in ("error", "fatal")]
     assert errors

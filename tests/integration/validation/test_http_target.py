@@ -112,8 +112,34 @@ def test_the_cli_runs_the_suite_against_a_hub(served: str, core: Path, tmp_path:
             "--output",
             str(report),
         ],
-        env={"TELEHUB_DATA_DIR": str(tmp_path / "cli"), "TELEHUB_CONFIG": str(tmp_path / "none.toml")},
+        env={"TELEHUB_DATA_DIR": str(tmp_path / "cli"), "TELEHUB_CONFIG": ""},
     )
     assert result.exit_code in (0, 1), result.output
     summary = json.loads(report.read_text())["summary"]
     assert summary["target"] == "http" and summary["runnable"] >= 1 and summary["errors"] == 0
+
+
+def test_a_hub_that_wants_a_token_stops_the_run_or_gets_one(core: Path, tmp_path: Path) -> None:
+    """Against a hub in dev mode every $validate without a token is a 401: the run stops with exit 2 naming
+    --token instead of counting each refusal as a disagreement; with a dev token it runs."""
+    from hub.cli import app as telehub_app
+
+    data = tmp_path / "secured"
+    env = {"TELEHUB_SECURITY__MODE": "dev", "TELEHUB_VALIDATION__PACKAGES": json.dumps([str(core)])}
+    cli_env = {"TELEHUB_DATA_DIR": str(data), "TELEHUB_CONFIG": ""}
+    with Server(f"sqlite+aiosqlite:///{data / 'telehub.db'}", 1, data, extra_env=env) as server:
+        args = ["run", str(testdata_path("fhir", "validator")), "--target", server.url + "/fhir"]
+        args += ["--only", "patient-id-only", "--package", str(core)]
+        refused = CliRunner().invoke(conformance_app, args, env=cli_env)
+        assert refused.exit_code == 2, refused.output
+        assert "refused the runner" in refused.output and "401" in refused.output
+        issued = CliRunner().invoke(telehub_app, ["dev", "token", "--role", "system"], env=cli_env)
+        assert issued.exit_code == 0, issued.output
+        report = tmp_path / "report.json"
+        args += ["--token", issued.output.strip(), "--format", "json", "--output", str(report)]
+        accepted = CliRunner().invoke(conformance_app, args, env=cli_env)
+        assert accepted.exit_code in (0, 1), accepted.output
+        summary = json.loads(report.read_text())["summary"]
+        assert (
+            summary["runnable"] >= 1 and summary["errors"] == 0 and summary["passed"] == summary["runnable"]
+        )

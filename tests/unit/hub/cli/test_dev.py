@@ -17,7 +17,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {
         "TELEHUB_DATA_DIR": str(tmp_path),
         "TELEHUB_SECURITY__MODE": "dev",
-        "TELEHUB_CONFIG": str(tmp_path / "none.toml"),
+        "TELEHUB_CONFIG": "",
     }
 
 

@@ -19,7 +19,7 @@ runner = CliRunner()
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEHUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TELEHUB_VALIDATION__FHIR_PACKAGE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("TELEHUB_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("TELEHUB_CONFIG", "")
 
 
 def _tgz(path: Path, name: str, version: str, deps: dict[str, str] | None = None) -> Path:

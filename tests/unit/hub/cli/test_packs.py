@@ -37,12 +37,12 @@ def test_install_and_list(tmp_path: Path) -> None:
         "medcom-phmr",
         str(schematron),
         "--applies-to",
-        "phmr",
+        "phmr,cda",
         "--packs-dir",
         str(tmp_path),
     )
     assert code == 0, output
-    assert "applies to phmr" in output
+    assert "applies to phmr, cda" in output
     assert (tmp_path / "schematron" / "medcom-phmr" / "compiled.xsl").is_file()
     code, output = _run("list", "--packs-dir", str(tmp_path))
     assert code == 0
@@ -67,6 +67,7 @@ def test_install_prints_compiler_notes(tmp_path: Path) -> None:
         (("install", "cda-r2", "/nonexistent"), 1, "does not exist"),
         (("install", "bogus", "x"), 1, "unknown pack kind"),
         (("install", "schematron", "n", "x.sch", "--applies-to", "fhir"), 2, "--applies-to"),
+        (("install", "schematron", "n", "x.sch", "--applies-to", "phmr", "cda"), 2, "--applies-to phmr,cda"),
     ],
 )
 def test_install_errors(tmp_path: Path, args: tuple[str, ...], code: int, message: str) -> None:
@@ -86,7 +87,7 @@ def test_corrupt_manifest_is_reported(tmp_path: Path) -> None:
 
 def test_default_packs_dir_comes_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEHUB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TELEHUB_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("TELEHUB_CONFIG", "")
     code, output = _run("install", "cda-r2", str(testdata_path("cda", "schemas")))
     assert code == 0, output
     assert (tmp_path / "data" / "packs" / "cda-r2" / "telehub-pack.json").is_file()

@@ -47,6 +47,27 @@ def test_invalid_configuration_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runner.invoke(app, ["config"]).exit_code == 2
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["config"],
+        ["validate", "README.md"],
+        ["packs", "list"],
+        ["packages", "list"],
+        ["migrate"],
+        ["reindex"],
+    ],
+)
+def test_a_settings_file_that_is_not_there_is_exit_2_for_every_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    monkeypatch.setenv("TELEHUB_CONFIG", str(tmp_path / "telehub.tolm"))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "invalid configuration" in result.output and "telehub.tolm" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_migrate(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEHUB_DATABASE_URL", database_url)
     result = runner.invoke(app, ["migrate"])

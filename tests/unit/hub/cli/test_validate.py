@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hub.cli.validate import app
 from tests.conftest import testdata_path
+from tests.unit.profiles.cda.phmr_builder import build_phmr
 
 runner = CliRunner()
 GOOD = {"resourceType": "Patient", "id": "a", "gender": "male", "birthDate": "1974-12-25"}
@@ -21,7 +22,7 @@ BAD = {"resourceType": "Patient", "id": "b", "gender": "mail", "bogus": True}
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEHUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TELEHUB_VALIDATION__FHIR_PACKAGE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("TELEHUB_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("TELEHUB_CONFIG", "")
 
 
 def _write(tmp_path: Path, name: str, resource: object) -> Path:
@@ -125,3 +126,19 @@ def test_fhir_xml_and_cda_files(tmp_path: Path) -> None:
     cda = testdata_path("cda", "hl7-samples", "cda.xml")
     result = runner.invoke(app, [str(cda)])
     assert "(cda;" in result.output
+
+
+@pytest.mark.parametrize(
+    ("prefix", "codec"),
+    [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"", "utf-8")],
+)
+def test_a_byte_order_mark_does_not_hide_the_kind(tmp_path: Path, prefix: bytes, codec: str) -> None:
+    """MedCom's example PHMRs start with a UTF-8 byte-order mark: still a CDA document, not JSON."""
+    document = build_phmr(2).decode("utf-8")
+    if codec != "utf-8":
+        document = document.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path = tmp_path / "phmr.xml"
+    path.write_bytes(prefix + document.encode(codec))
+    result = runner.invoke(app, [str(path)])
+    assert "(cda;" in result.output, result.output
+    assert "VAL_JSON_INVALID" not in result.output
