@@ -56,7 +56,7 @@ from hub.fhir import (
     vread,
 )
 from xds.mhd import capability_entry as mhd_list_entry
-from xds.phmr import capability_entries
+from xds.phmr import SUBMIT_DOCUMENT_OPERATION, capability_entries
 
 MHD_CAPABILITIES = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement"
 MHD_ACTORS = ("DocumentRecipient", "DocumentResponder")  # ITI-65; ITI-66, ITI-67, ITI-68
@@ -132,6 +132,7 @@ async def _metadata(request: Request, services: ApiServices, ctx: RequestContext
         rest["resource"].extend([*capability_entries(), mhd_list_entry()])
         rest["resource"].sort(key=lambda entry: entry["type"])
         statement["instantiates"] = [f"{MHD_CAPABILITIES}/IHE.MHD.{actor}" for actor in MHD_ACTORS]
+        rest.setdefault("operation", []).append(SUBMIT_DOCUMENT_OPERATION)
         for interaction in rest["interaction"]:
             if interaction["code"] == "transaction":
                 interaction["documentation"] = (

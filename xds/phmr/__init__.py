@@ -14,6 +14,7 @@ from xds.phmr.lineage import RETIRED_STATUS, Retirement, retirement_txn
 from xds.phmr.outcome import PhmrPayload, ProcessingRecord, WriteResult
 from xds.phmr.processor import PhmrProcessor, looks_like_processable_cda
 from xds.phmr.submission import (
+    SUBMIT_DOCUMENT_OPERATION,
     DocumentSubmission,
     SubmitOutcome,
     code_from_token,
@@ -25,6 +26,7 @@ from xds.phmr.write_guard import DocumentReferenceWriteGuard, refusal
 
 __all__ = [
     "RETIRED_STATUS",
+    "SUBMIT_DOCUMENT_OPERATION",
     "DocumentReferenceWriteGuard",
     "DocumentSearch",
     "DocumentSubmission",

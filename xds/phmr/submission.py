@@ -66,6 +66,17 @@ class SubmitOutcome:
         return resource_id(entries[0].entry_uuid) if entries else ""
 
 
+SUBMIT_DOCUMENT_OPERATION = {
+    "name": "submit-document",
+    "definition": "http://telehub.dk/fhir/OperationDefinition/submit-document",
+    "documentation": "POST [base]/$submit-document: a MedCom CDA document (raw XML, or "
+    "Parameters.document) is validated, its XDS metadata derived from the header, and it is registered and "
+    "stored as ITI-41 does; a PHMR's measurements become Observations (OperationDefinition in the built-in "
+    "package telehub.dk.tm)",
+}
+"""The CapabilityStatement ``rest.operation`` entry of this door (its OperationDefinition is built in)."""
+
+
 def _bad(message: str) -> InvalidInputError:
     return InvalidInputError(message, expression="Parameters", message_id=_MESSAGE)
 

@@ -598,6 +598,8 @@ async def test_the_capability_statement_names_the_document_recipient(
     ]
     interactions = {i["code"]: i for i in statement["rest"][0]["interaction"]}
     assert "ITI-65" in interactions["transaction"]["documentation"]
+    operations = {o["name"]: o["definition"] for o in statement["rest"][0]["operation"]}
+    assert operations["submit-document"] == "http://telehub.dk/fhir/OperationDefinition/submit-document"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.core.errors import ConflictError
 from hub.core.settings import Settings
 from hub.core.xml_safety import parse_xml
+from profiles import BUILTIN_PACKAGE_DIR
 from profiles.cda import read_header
 from tests.conftest import testdata_path
 from tests.integration.conftest import make_settings
@@ -111,6 +112,13 @@ async def test_parameters_with_binary_or_attachment_and_codes(http: httpx.AsyncC
         "display": "plejehjem",
     }
     assert context["practiceSetting"]["coding"][0]["code"] == "394579002"
+
+    # the built-in OperationDefinition names exactly the parameters the door reads and answers
+    definition = orjson.loads((BUILTIN_PACKAGE_DIR / "OperationDefinition-submit-document.json").read_bytes())
+    declared = {(p["name"], p["use"]) for p in definition["parameter"]}
+    sent = {(p["name"], "in") for p in parameters["parameter"]}
+    answered = {(p["name"], "out") for p in r.json()["parameter"]}
+    assert sent <= declared and answered <= declared, (sent | answered) - declared
 
 
 async def test_query_parameters_give_codes_for_raw_xml(http: httpx.AsyncClient) -> None:

@@ -25,7 +25,7 @@ async def test_capabilities_with_the_core_package(
     async with hub(settings) as (client, _):
         statement = (await client.get("/fhir/metadata")).json()
     assert {"application/fhir+json", "application/fhir+xml", "json", "xml"} <= set(statement["format"])
-    assert [o["name"] for o in statement["rest"][0]["operation"]] == ["validate"]
+    assert [o["name"] for o in statement["rest"][0]["operation"]] == ["validate", "submit-document"]
     observation = resource(statement, "Observation")
     assert observation["profile"] == "http://hl7.org/fhir/StructureDefinition/Observation"
     assert {DK_OBSERVATION, VITAL_SIGNS} <= set(observation["supportedProfile"])

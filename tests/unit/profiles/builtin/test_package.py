@@ -13,7 +13,7 @@ from fhirpathpy.models import models
 import profiles.builtin as builtin
 from profiles.builtin import CANONICAL_BASE, PACKAGE_ID, PACKAGE_VERSION, BuiltinProfile, package_files
 
-_RESOURCE_TYPES = {"StructureDefinition", "ValueSet", "CodeSystem"}
+_RESOURCE_TYPES = {"StructureDefinition", "ValueSet", "CodeSystem", "OperationDefinition"}
 # Code systems the package's value sets may name without defining them (external terminologies).
 _EXTERNAL_SYSTEMS = {
     "urn:oid:1.2.208.176.2.1",  # NPU
