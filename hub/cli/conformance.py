@@ -73,7 +73,8 @@ def run(
         typer.Option(
             "--token",
             envvar="TELEHUB_TOKEN",
-            help="Bearer token for --target (a hub in dev or prod mode): $(telehub dev token --role system).",
+            help="Bearer token for --target (a hub in dev or production mode), "
+            "e.g. $(telehub dev token --role system).",
         ),
     ] = None,
 ) -> None:
