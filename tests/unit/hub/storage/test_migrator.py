@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.core.errors import StorageError
 from hub.storage import Database, ensure_ready, head_revision, upgrade
@@ -138,18 +139,23 @@ async def test_a_postgresql_database_that_is_not_utf8_is_refused() -> None:
         await conn.close()
 
 
+async def _one_entry(conn: AsyncConnection, *, submitted_us: int = 0) -> None:
+    """One DocumentEntry row (pk 1) with only the columns every revision since 0003 requires."""
+    await conn.execute(
+        text(
+            "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
+            "submitted_us, ebrim, unique_id, object_type) "
+            "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', :at, :x, 'u', 'stable')"
+        ),
+        {"x": b"<x/>", "at": submitted_us},
+    )
+
+
 async def test_author_names_are_filled_for_the_authors_already_registered(database: Database) -> None:
     # revision 0007: an author row written under 0006 gets its family and given names in search form
     async with database.sa_engine.begin() as conn:
         await conn.run_sync(_migrate_to, "0006", down=True)
-        await conn.execute(
-            text(
-                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
-                "submitted_us, ebrim, unique_id, object_type) "
-                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', 0, :x, 'u', 'stable')"
-            ),
-            {"x": b"<x/>"},
-        )
+        await _one_entry(conn)
         people = ["^Ærø-Åberg^Søren^Anne&Marie^^^^^&1.2.208.176.1.1&ISO", "12345"]
         for person in people:
             await conn.execute(
@@ -170,14 +176,7 @@ async def test_registry_rows_get_their_submission_time_as_last_change(database: 
     # revision 0008: objects registered under 0007 get updated_us = submitted_us (no change was recorded)
     async with database.sa_engine.begin() as conn:
         await conn.run_sync(_migrate_to, "0007", down=True)
-        await conn.execute(
-            text(
-                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
-                "submitted_us, ebrim, unique_id, object_type) "
-                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', :at, :x, 'u', 'stable')"
-            ),
-            {"x": b"<x/>", "at": 1700000000123456},
-        )
+        await _one_entry(conn, submitted_us=1700000000123456)
         await conn.run_sync(_migrate_to, "head")
         row = (await conn.execute(text("SELECT submitted_us, updated_us FROM xds_document_entry"))).one()
         assert tuple(row) == (1700000000123456, 1700000000123456)
@@ -192,14 +191,7 @@ async def test_reference_ids_get_their_id_and_authority(database: Database) -> N
     # revision 0009: referenceIds registered under 0008 get CX.1 and the CX.4 universal id beside the CXi
     async with database.sa_engine.begin() as conn:
         await conn.run_sync(_migrate_to, "0008", down=True)
-        await conn.execute(
-            text(
-                "INSERT INTO xds_document_entry (pk, entry_uuid, logical_id, version, latest, status, "
-                "submitted_us, ebrim, unique_id, object_type) "
-                "VALUES (1, 'urn:uuid:e', 'urn:uuid:e', 1, true, 'Approved', 0, :x, 'u', 'stable')"
-            ),
-            {"x": b"<x/>"},
-        )
+        await _one_entry(conn)
         for value in ("ORD-7^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:order", "plain-id"):
             await conn.execute(
                 text("INSERT INTO xds_entry_reference (entry_pk, value) VALUES (1, :v)"), {"v": value}
